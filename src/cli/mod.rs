@@ -1,0 +1,469 @@
+//! Command-line interface: argument parsing and glue between the pipeline
+//! stages, nothing else. Exit codes are a contract: 0 the report was written,
+//! 1 findings at or above `--fail-on`, 2 usage error, unreadable bundle or
+//! invalid rules.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
+
+use crate::bundle::Limits;
+use crate::report::{self, Format, Report, TemplateSource};
+use crate::rules::{self, testing, RuleSource, Severity};
+use crate::Options;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  the report was written (and no finding reached --fail-on)
+  1  a finding at or above --fail-on
+  2  usage error, unreadable bundle, or invalid rule files";
+
+/// Offline analyzer for Kubernetes support bundles: finds why `kubectl top` and
+/// the metrics.k8s.io aggregated API fail, cites the evidence, says what to do.
+#[derive(Debug, Parser)]
+#[command(name = "bundle-doctor", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Analyze one or more bundles (directory, .tar or .tar.gz/.tgz).
+    #[command(after_help = AFTER_HELP)]
+    Analyze(AnalyzeArgs),
+    /// Analyze the demo bundle embedded in the binary (the classic FailedDiscoveryCheck timeout).
+    #[command(after_help = AFTER_HELP)]
+    Demo(ReportArgs),
+    /// Work with rule files: list, lint, test, schema.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// Bundles to analyze.
+    #[arg(required = true, value_name = "BUNDLE")]
+    bundles: Vec<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Output format; repeat for several (several need --out). Default: a terminal report.
+    #[arg(short, long = "format", value_enum)]
+    formats: Vec<Format>,
+    /// Write report.<format> files into this directory instead of stdout.
+    #[arg(short, long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Language of the report: en or zh (default: from LANG).
+    #[arg(long, value_enum)]
+    lang: Option<Lang>,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<SeverityArg>,
+    /// Use the rule files in this directory instead of the embedded rules.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// Use report templates from this directory instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Do not redact tokens, passwords and keys in quoted bundle text.
+    #[arg(long)]
+    no_redact: bool,
+}
+
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Most uncompressed bytes read from one bundle.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_total_bytes)]
+    max_total_bytes: u64,
+    /// Most bytes of one file buffered for parsing (larger files are streamed as text).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_bytes)]
+    max_file_bytes: u64,
+    /// Most archive entries read from one bundle.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
+    max_entries: u64,
+    /// Highest uncompressed:compressed ratio before a gzip stream counts as a bomb.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
+    max_ratio: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// List the rules: id, severity, title.
+    List {
+        /// Rule directory (default: the embedded rules).
+        dir: Option<PathBuf>,
+        /// Output as a table or JSON.
+        #[arg(short, long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+    /// Validate rule files; every problem is printed as file:line:column.
+    Lint {
+        /// Rule directory (default: the embedded rules).
+        dir: Option<PathBuf>,
+    },
+    /// Run every rule against its fixture bundles.
+    Test {
+        /// Rule directory (default: the embedded rules).
+        dir: Option<PathBuf>,
+        /// Fixture directory.
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+        /// Only rules whose id matches this glob.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Print the JSON Schema of the rule format.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Lang {
+    En,
+    Zh,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Self {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bundle-doctor: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Analyze(args) => analyze(&args),
+        Command::Demo(args) => demo(&args),
+        Command::Rules(cmd) => rules_command(cmd),
+    }
+}
+
+fn default_lang() -> String {
+    let lang = std::env::var("LC_ALL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| std::env::var("LANG").ok())
+        .unwrap_or_default();
+    if lang.to_ascii_lowercase().starts_with("zh") {
+        "zh".into()
+    } else {
+        "en".into()
+    }
+}
+
+fn load_rules(dir: Option<&PathBuf>) -> Result<rules::RuleSet, ExitCode> {
+    let source = dir.map_or(RuleSource::Embedded, |d| RuleSource::Dir(d.clone()));
+    rules::load(&source).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        eprintln!("bundle-doctor: {} problem(s) in the rule files", errors.len());
+        ExitCode::from(2)
+    })
+}
+
+fn options(args: &ReportArgs, limits: Limits) -> Options {
+    Options {
+        lang: args
+            .lang
+            .map(|l| match l {
+                Lang::En => "en".to_string(),
+                Lang::Zh => "zh".to_string(),
+            })
+            .unwrap_or_else(default_lang),
+        redact: !args.no_redact,
+        limits,
+    }
+}
+
+fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let rules = match load_rules(args.report.rules.as_ref()) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let limits = Limits {
+        max_total_bytes: args.limits.max_total_bytes,
+        max_file_bytes: args.limits.max_file_bytes,
+        max_entries: args.limits.max_entries,
+        max_ratio: args.limits.max_ratio,
+    };
+    let opts = options(&args.report, limits);
+    let results: Vec<(PathBuf, Result<Report, String>)> = args
+        .bundles
+        .par_iter()
+        .map(|path| {
+            let r = crate::analyze_path(path, &rules, &opts).map_err(|e| e.to_string());
+            (path.clone(), r)
+        })
+        .collect();
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for (path, result) in results {
+        match result {
+            Ok(r) => reports.push((path, r)),
+            Err(e) => {
+                eprintln!("bundle-doctor: error: {e}");
+                failed = true;
+            }
+        }
+    }
+    let code = emit(&reports, &args.report)?;
+    if failed {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(code)
+}
+
+fn demo(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let rules = match load_rules(args.rules.as_ref()) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let opts = options(args, Limits::default());
+    let report = crate::analyze_demo(&rules, &opts);
+    emit(&[(PathBuf::from("demo"), report)], args)
+}
+
+/// Writes the reports as asked and computes the exit code.
+fn emit(reports: &[(PathBuf, Report)], args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let templates = args
+        .templates
+        .clone()
+        .map_or(TemplateSource::Embedded, TemplateSource::Dir);
+    let mut stdout = std::io::stdout().lock();
+    match &args.out {
+        None => {
+            let format = match args.formats.as_slice() {
+                [] => Format::Text,
+                [one] => *one,
+                _ => {
+                    eprintln!("bundle-doctor: several --format values need --out DIR");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            for (i, (_, report)) in reports.iter().enumerate() {
+                let text = if format == Format::Json && reports.len() > 1 {
+                    serde_json::to_string(report)? + "\n"
+                } else {
+                    report::render(report, format, &templates, color_stdout())?
+                };
+                if i > 0 && format != Format::Json {
+                    writeln!(stdout)?;
+                }
+                stdout.write_all(text.as_bytes())?;
+            }
+        }
+        Some(out) => {
+            let formats: Vec<Format> = if args.formats.is_empty() {
+                vec![Format::Json, Format::Md, Format::Html]
+            } else {
+                args.formats.clone()
+            };
+            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            for (i, (path, report)) in reports.iter().enumerate() {
+                let dir = if reports.len() > 1 {
+                    out.join(format!("{:03}-{}", i + 1, safe_name(path)))
+                } else {
+                    out.clone()
+                };
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                stdout.write_all(report::render(report, Format::Text, &templates, color_stdout())?.as_bytes())?;
+                for format in &formats {
+                    let text = report::render(report, *format, &templates, false)?;
+                    let target = dir.join(format.file_name());
+                    write_atomic(&target, text.as_bytes())?;
+                    writeln!(stdout, "wrote {}", target.display())?;
+                }
+            }
+        }
+    }
+    let threshold = args.fail_on.map(Severity::from);
+    let hit = threshold.is_some_and(|t| {
+        reports
+            .iter()
+            .any(|(_, r)| r.findings.iter().any(|f| f.severity >= t))
+    });
+    Ok(if hit { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// A file-name-safe version of a bundle path, for per-bundle report folders.
+fn safe_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .take(80)
+        .collect()
+}
+
+/// Writes through a temporary file in the same directory, then renames, so a
+/// reader never sees half a report.
+fn write_atomic(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, target).with_context(|| format!("renaming to {}", target.display()))?;
+    Ok(())
+}
+
+fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RulesCommand::List { dir, format } => {
+            let rules = match load_rules(dir.as_ref()) {
+                Ok(r) => r,
+                Err(code) => return Ok(code),
+            };
+            let mut out = std::io::stdout().lock();
+            match format {
+                ListFormat::Json => {
+                    let items: Vec<serde_json::Value> = rules
+                        .rules
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "id": r.spec.id, "severity": r.spec.severity.as_str(),
+                                "title": r.spec.title.en, "symptom": r.spec.symptom,
+                                "requires": r.spec.requires, "explains": r.spec.explains,
+                            })
+                        })
+                        .collect();
+                    writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+                }
+                ListFormat::Table => {
+                    let width = rules.rules.iter().map(|r| r.spec.id.len()).max().unwrap_or(2);
+                    writeln!(out, "{:width$}  {:8}  TITLE", "ID", "SEVERITY")?;
+                    for r in &rules.rules {
+                        writeln!(
+                            out,
+                            "{:width$}  {:8}  {}",
+                            r.spec.id,
+                            r.spec.severity.as_str(),
+                            r.spec.title.en
+                        )?;
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Lint { dir } => match load_rules(dir.as_ref()) {
+            Ok(rules) => {
+                println!("{} rules, no problems", rules.rules.len());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(code) => Ok(code),
+        },
+        RulesCommand::Schema => {
+            let schema = schemars::schema_for!(rules::RuleFile);
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Test {
+            dir,
+            fixtures,
+            filter,
+        } => {
+            let rules = match load_rules(dir.as_ref()) {
+                Ok(r) => r,
+                Err(code) => return Ok(code),
+            };
+            let glob = match filter.as_deref().map(globset::Glob::new).transpose() {
+                Ok(g) => g.map(|g| g.compile_matcher()),
+                Err(e) => {
+                    eprintln!("bundle-doctor: invalid --filter: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let cases = testing::discover(&fixtures)
+                .with_context(|| format!("reading fixtures in {}", fixtures.display()))?;
+            let opts = Options::default();
+            let results: Vec<testing::CaseResult> =
+                cases.par_iter().map(|c| testing::run_case(c, &rules, &opts)).collect();
+            let summary: Vec<testing::RuleSummary> = testing::summarize(&rules, &results)
+                .into_iter()
+                .filter(|s| glob.as_ref().is_none_or(|g| g.is_match(&s.id)))
+                .collect();
+            let mut out = std::io::stdout().lock();
+            let width = summary.iter().map(|s| s.id.len()).max().unwrap_or(4);
+            writeln!(out, "{:width$}  {:9}  FIRES  QUIET", "RULE", "STATUS")?;
+            let mut bad = 0;
+            for s in &summary {
+                let status = serde_json::to_value(s.status)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                writeln!(out, "{:width$}  {:9}  {:5}  {:5}", s.id, status, s.firing_cases, s.quiet_cases)?;
+                for p in &s.problems {
+                    writeln!(out, "    {p}")?;
+                }
+                if s.status != testing::Status::Validated {
+                    bad += 1;
+                }
+            }
+            writeln!(
+                out,
+                "\n{} passed, {} failed ({} fixture cases)",
+                summary.len() - bad,
+                bad,
+                results.len()
+            )?;
+            Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}

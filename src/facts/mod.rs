@@ -1,0 +1,421 @@
+//! Stage 2 of the pipeline: **facts** (entries → typed facts with origins).
+//!
+//! Receives the bundle reader's stream of entries ([`crate::bundle`]) and the
+//! log patterns of every loaded rule ([`LogPatterns`]); hands the `rules` stage
+//! a [`FactStore`]: Kubernetes objects, container logs (scanned once against
+//! all rules' patterns while streaming, so a log is never held whole), `curl`
+//! transcripts, `kubectl` tables and plain text, each carrying its origin
+//! (path in the bundle and line) so that findings can cite evidence.
+//!
+//! Reading is one pass. During the pass, files that look like logs (by path) or
+//! are too large to buffer are streamed through the log scanner; everything
+//! else is buffered. After the pass, the single top-level folder is stripped,
+//! the layout is detected from the full path list, and buffered files are
+//! classified and parsed in parallel. A file that cannot be parsed becomes a
+//! [`ParseError`] entry and analysis of the rest continues.
+
+pub mod classify;
+pub mod curl;
+pub mod describe;
+pub mod logline;
+pub mod logs;
+pub mod objects;
+pub mod table;
+pub mod tree;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::bundle::{self, Layout, Limits, Listing, Notice};
+pub use logs::{LogFile, LogMatch, LogPatterns};
+pub use tree::Node;
+
+/// Where a fact came from: a path inside the bundle and a 1-based line (0 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Origin {
+    /// Path inside the bundle, top-level folder stripped.
+    pub source: String,
+    /// 1-based line; 0 when the whole file is meant.
+    pub line: u32,
+}
+
+/// A Kubernetes object, from YAML, JSON, a `kubectl get` table row or `kubectl describe`.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// `kind`, e.g. `APIService`; inferred from the layout when the file omits it.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, when namespaced.
+    pub namespace: Option<String>,
+    /// The whole object, with a line on every node.
+    pub body: Node,
+    /// The file and the line where the object starts.
+    pub origin: Origin,
+    /// True when built from a table or `describe` output, which carry only some fields.
+    pub partial: bool,
+}
+
+/// A `curl` call from a transcript, with its origin.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// What the transcript says.
+    pub call: curl::CurlCall,
+    /// The file it came from (line = the call's first line).
+    pub origin: Origin,
+}
+
+/// A buffered text file kept for `text` selectors (everything that is not a log).
+#[derive(Debug, Clone)]
+pub struct TextFile {
+    /// Path inside the bundle.
+    pub source: String,
+    /// The content, lossily decoded as UTF-8.
+    pub text: String,
+}
+
+/// Whether a kind of fact was collected in this bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Collection {
+    /// Present, with this many facts.
+    Collected {
+        /// Number of facts of the kind.
+        count: usize,
+    },
+    /// The collector ran and found nothing (an empty List, `No resources found`).
+    Empty,
+    /// The collector ran and failed; the error is quoted.
+    Failed {
+        /// The collector's error.
+        error: String,
+        /// Where the error was recorded.
+        source: String,
+    },
+    /// Nothing in the bundle says the kind was collected.
+    NotCollected,
+}
+
+/// A file that could not be parsed; shown in the report, analysis continues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseError {
+    /// Path inside the bundle.
+    pub source: String,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// How one file of the bundle was understood, for the inventory.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRecord {
+    /// Path inside the bundle.
+    pub path: String,
+    /// Classification, e.g. `objects`, `log`, `curl`, `table`, `describe`, `text`, `metadata`.
+    pub class: String,
+    /// Number of facts taken from it.
+    pub facts: usize,
+}
+
+/// Every fact of one bundle.
+#[derive(Debug, Default)]
+pub struct FactStore {
+    /// Detected layout.
+    pub layout: Option<Layout>,
+    /// Why that layout was chosen.
+    pub layout_reason: String,
+    /// Top-level folder stripped from every path, if any.
+    pub root: Option<String>,
+    /// Kubernetes objects.
+    pub objects: Vec<Object>,
+    /// Container logs with the matches of every rule's patterns.
+    pub logs: Vec<LogFile>,
+    /// `curl` transcripts.
+    pub probes: Vec<Probe>,
+    /// Buffered text (non-log) files.
+    pub texts: Vec<TextFile>,
+    /// Per fact kind, whether it was collected.
+    pub collection: BTreeMap<String, Collection>,
+    /// Files that could not be parsed.
+    pub parse_errors: Vec<ParseError>,
+    /// Reader notices (links, limits, corruption).
+    pub notices: Vec<Notice>,
+    /// Per-file classification.
+    pub files: Vec<FileRecord>,
+    /// Uncompressed bytes read.
+    pub bytes: u64,
+    /// Symlink aliases resolved inside the bundle (alias → file).
+    pub aliases: BTreeMap<String, String>,
+    /// Kubernetes version string, when the bundle records it.
+    pub cluster_version: Option<String>,
+}
+
+/// Fact kinds rules may `require`, with the object kinds that feed them.
+pub const FACT_KINDS: &[(&str, &[&str])] = &[
+    ("apiservices", &["APIService"]),
+    ("pods", &["Pod"]),
+    ("services", &["Service"]),
+    ("endpoints", &["Endpoints"]),
+    ("endpointslices", &["EndpointSlice"]),
+    ("deployments", &["Deployment"]),
+    ("daemonsets", &["DaemonSet"]),
+    ("replicasets", &["ReplicaSet"]),
+    ("nodes", &["Node"]),
+    ("events", &["Event"]),
+    ("hpas", &["HorizontalPodAutoscaler"]),
+    ("configmaps", &["ConfigMap"]),
+    ("namespaces", &["Namespace"]),
+    ("logs", &[]),
+    ("probes", &[]),
+    ("top", &[]),
+    ("discovery", &[]),
+];
+
+/// The fact kind an object kind feeds (`APIService` → `apiservices`).
+pub fn fact_kind_of(kind: &str) -> Option<&'static str> {
+    FACT_KINDS
+        .iter()
+        .find(|(_, kinds)| kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)))
+        .map(|(name, _)| *name)
+}
+
+/// True when `name` is a fact kind rules may require.
+pub fn is_fact_kind(name: &str) -> bool {
+    FACT_KINDS.iter().any(|(k, _)| *k == name)
+}
+
+/// A buffered entry awaiting classification.
+struct Buffered {
+    path: String,
+    bytes: Vec<u8>,
+}
+
+/// Reads the bundle at `path` into a [`FactStore`], scanning logs with `patterns`.
+pub fn collect(
+    path: &Path,
+    limits: &Limits,
+    patterns: &LogPatterns,
+) -> Result<FactStore, bundle::BundleError> {
+    let mut sink = Sink::new(limits, patterns);
+    let listing = bundle::read_bundle(path, limits, |meta, reader| sink.take(meta, reader))?;
+    Ok(sink.finish(listing))
+}
+
+/// Reads a tar or tar.gz stream into a [`FactStore`]; `name` is used in errors.
+pub fn collect_archive(
+    name: &str,
+    reader: impl Read,
+    limits: &Limits,
+    patterns: &LogPatterns,
+) -> Result<FactStore, bundle::BundleError> {
+    let mut sink = Sink::new(limits, patterns);
+    let listing = bundle::read_archive(name, reader, 0, limits, |meta, r| sink.take(meta, r))?;
+    Ok(sink.finish(listing))
+}
+
+/// Reads an in-memory bundle (the embedded demo) into a [`FactStore`].
+pub fn collect_memory(files: &[(String, &[u8])], limits: &Limits, patterns: &LogPatterns) -> FactStore {
+    let mut sink = Sink::new(limits, patterns);
+    let listing = bundle::read_memory(files, limits, |meta, reader| sink.take(meta, reader));
+    sink.finish(listing)
+}
+
+/// Receives entries during the single pass: streams logs, buffers the rest.
+struct Sink<'a> {
+    limits: &'a Limits,
+    patterns: &'a LogPatterns,
+    buffered: Vec<Buffered>,
+    streamed: Vec<(String, Vec<LogFile>)>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(limits: &'a Limits, patterns: &'a LogPatterns) -> Self {
+        Self {
+            limits,
+            patterns,
+            buffered: Vec::new(),
+            streamed: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, meta: &bundle::EntryMeta, reader: &mut dyn Read) -> std::io::Result<()> {
+        if classify::stream_by_path(&meta.path) || meta.size > self.limits.max_file_bytes {
+            let files = logs::scan(&meta.path, reader, self.patterns)?;
+            self.streamed.push((meta.path.clone(), files));
+        } else {
+            let capacity = usize::try_from(meta.size).unwrap_or(0).min(1 << 24);
+            let mut bytes = Vec::with_capacity(capacity);
+            let mut limited = reader.take(self.limits.max_file_bytes + 1);
+            limited.read_to_end(&mut bytes)?;
+            self.buffered.push(Buffered {
+                path: meta.path.clone(),
+                bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(self, listing: Listing) -> FactStore {
+        assemble(listing, self.buffered, self.streamed, self.patterns)
+    }
+}
+
+/// Second half of [`collect`]: strips the root, detects the layout, classifies.
+fn assemble(
+    listing: Listing,
+    buffered: Vec<Buffered>,
+    streamed: Vec<(String, Vec<LogFile>)>,
+    patterns: &LogPatterns,
+) -> FactStore {
+    let mut store = FactStore {
+        bytes: listing.bytes,
+        notices: listing.notices.clone(),
+        ..FactStore::default()
+    };
+    let all_paths: Vec<&str> = listing
+        .files
+        .iter()
+        .map(String::as_str)
+        .chain(listing.links.iter().map(|l| l.path.as_str()))
+        .collect();
+    let root = bundle::common_root(all_paths.iter().copied());
+    let strip = |p: &str| -> String {
+        match &root {
+            Some(r) => p
+                .strip_prefix(r.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .unwrap_or(p)
+                .to_string(),
+            None => p.to_string(),
+        }
+    };
+    let file_set: HashSet<&str> = listing.files.iter().map(String::as_str).collect();
+    let mut link_notices = Vec::new();
+    let aliases = bundle::resolve_links(&listing.links, &file_set, &mut link_notices);
+    store.aliases = aliases
+        .into_iter()
+        .map(|(a, f)| (strip(&a), strip(&f)))
+        .collect();
+    store.notices.extend(link_notices.into_iter().map(|mut n| {
+        n.source = strip(&n.source);
+        n
+    }));
+    for notice in &mut store.notices {
+        notice.source = strip(&notice.source);
+    }
+    let stripped: Vec<String> = listing.files.iter().map(|p| strip(p)).collect();
+    let (layout, reason) = bundle::detect_layout(stripped.iter().map(String::as_str));
+    store.layout = Some(layout);
+    store.layout_reason = reason;
+    store.root = root.clone();
+
+    // Parse buffered files in parallel; each yields its own partial store.
+    let parsed: Vec<classify::Parsed> = buffered
+        .into_par_iter()
+        .map(|b| {
+            let path = strip(&b.path);
+            classify::parse_file(layout, &path, b.bytes, patterns)
+        })
+        .collect();
+    for (path, mut files) in streamed {
+        let path = strip(&path);
+        for f in &mut files {
+            f.source.clone_from(&path);
+            classify::attach_log_identity(layout, f);
+        }
+        store.files.push(FileRecord {
+            path,
+            class: "log".into(),
+            facts: files.len(),
+        });
+        store.logs.extend(files);
+    }
+    let mut signals: Vec<classify::Signal> = Vec::new();
+    for p in parsed {
+        store.files.push(p.record);
+        store.objects.extend(p.objects);
+        store.logs.extend(p.logs);
+        store.probes.extend(p.probes);
+        if let Some(text) = p.text {
+            store.texts.push(text);
+        }
+        store.parse_errors.extend(p.errors);
+        signals.extend(p.signals);
+        if p.cluster_version.is_some() {
+            store.cluster_version = p.cluster_version;
+        }
+    }
+    store.files.sort_by(|a, b| a.path.cmp(&b.path));
+    store.objects.sort_by(|a, b| a.origin.cmp(&b.origin));
+    store.logs.sort_by(|a, b| (&a.source, &a.container).cmp(&(&b.source, &b.container)));
+    store.probes.sort_by(|a, b| a.origin.cmp(&b.origin));
+    store.texts.sort_by(|a, b| a.source.cmp(&b.source));
+    store.parse_errors.sort_by(|a, b| (&a.source, a.line).cmp(&(&b.source, b.line)));
+    store.collection = collection_status(&store, &signals);
+    store
+}
+
+/// Per fact kind: collected (with a count), empty, failed, or not collected.
+fn collection_status(
+    store: &FactStore,
+    signals: &[classify::Signal],
+) -> BTreeMap<String, Collection> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for object in &store.objects {
+        if let Some(kind) = fact_kind_of(&object.kind) {
+            *counts.entry(kind).or_default() += 1;
+        }
+    }
+    counts.insert("logs", store.logs.len());
+    counts.insert("probes", store.probes.len());
+    let mut out = BTreeMap::new();
+    for (kind, _) in FACT_KINDS {
+        let count = counts.get(kind).copied().unwrap_or(0);
+        let mut status = if count > 0 {
+            Collection::Collected { count }
+        } else {
+            Collection::NotCollected
+        };
+        for signal in signals {
+            match signal {
+                classify::Signal::Collected(k) if k == kind && count == 0 => {
+                    status = Collection::Empty;
+                }
+                classify::Signal::Present(k) if k == kind && count == 0 => {
+                    status = Collection::Collected { count: 1 };
+                }
+                classify::Signal::Failed { kind: k, error, source } if k == kind && count == 0 => {
+                    status = Collection::Failed {
+                        error: error.clone(),
+                        source: source.clone(),
+                    };
+                }
+                _ => {}
+            }
+        }
+        out.insert((*kind).to_string(), status);
+    }
+    out
+}
+
+impl FactStore {
+    /// Objects of a kind (case-insensitive).
+    pub fn objects_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.objects
+            .iter()
+            .filter(move |o| o.kind.eq_ignore_ascii_case(kind))
+    }
+
+    /// Whether a fact kind counts as collected (present, or collected and empty).
+    pub fn is_collected(&self, kind: &str) -> bool {
+        matches!(
+            self.collection.get(kind),
+            Some(Collection::Collected { .. } | Collection::Empty)
+        )
+    }
+}

@@ -1,0 +1,141 @@
+//! The plain-text report, colored when written to a terminal (ANSI escapes;
+//! off with `NO_COLOR` or when not a TTY). Bundle text is stripped of control
+//! characters so a hostile file name or log line cannot drive the terminal.
+
+use std::fmt::Write;
+
+use super::{strings, Report};
+use crate::rules::Severity;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let label = s.as_str().to_ascii_uppercase();
+        match s {
+            Severity::Critical => self.wrap("1;31", &label),
+            Severity::Warning => self.wrap("1;33", &label),
+            Severity::Info => self.wrap("1;36", &label),
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+}
+
+/// Removes control characters (ANSI escapes included) from bundle text; keeps newlines and tabs.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{fffd}' } else { c })
+        .collect()
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Renders the whole report as text.
+pub fn render(r: &Report, color: bool) -> String {
+    let p = Paint { on: color };
+    let t = strings(&r.lang);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} — {} ({}, {} {}, {} {})",
+        p.bold("bundle-doctor"),
+        r.tool.version,
+        sanitize(&r.bundle.path),
+        r.bundle.layout,
+        r.bundle.files,
+        t["files"].to_lowercase(),
+        r.bundle.bytes,
+        t["bytes"].to_lowercase(),
+    );
+    let _ = writeln!(out, "{}: {}\n", p.bold(t["verdict"]), sanitize(&r.verdict));
+    if r.findings.is_empty() {
+        let _ = writeln!(out, "{}\n", t["no_findings"]);
+    }
+    for f in &r.findings {
+        let nested = !f.explained_by.is_empty();
+        let pad = if nested { "    " } else { "" };
+        let _ = writeln!(
+            out,
+            "{pad}{} {}  {}{}",
+            p.severity(f.severity),
+            p.bold(&f.id),
+            sanitize(&f.title),
+            if f.symptom { format!(" ({})", t["symptom"]) } else { String::new() }
+        );
+        if nested {
+            let _ = writeln!(out, "{pad}  {}: {}", t["explained_by"], f.explained_by.join(", "));
+        }
+        let _ = writeln!(out, "{}", indent(&sanitize(&f.summary), &format!("{pad}  ")));
+        if !f.evidence.is_empty() {
+            let _ = writeln!(out, "{pad}  {}:", p.bold(t["evidence"]));
+            for e in &f.evidence {
+                let _ = writeln!(out, "{pad}    {}", p.dim(&format!("{}:{}", sanitize(&e.source), e.line)));
+                let _ = writeln!(out, "{}", indent(&sanitize(&e.excerpt), &format!("{pad}      ")));
+            }
+        }
+        if !f.explains.is_empty() {
+            let _ = writeln!(out, "{pad}  {}: {}", t["explains"], f.explains.join(", "));
+        }
+        if !nested {
+            let _ = writeln!(out, "{pad}  {}:", p.bold(t["remediation"]));
+            let _ = writeln!(out, "{}", indent(&sanitize(&f.remediation), &format!("{pad}    ")));
+        }
+        if !f.references.is_empty() {
+            let _ = writeln!(out, "{pad}  {}: {}", t["references"], f.references.join(" "));
+        }
+        out.push('\n');
+    }
+    if !r.not_evaluated.is_empty() {
+        let _ = writeln!(out, "{} ({}):", p.bold(t["not_evaluated"]), r.not_evaluated.len());
+        for n in &r.not_evaluated {
+            let _ = writeln!(out, "  {}  {}: {}", n.id, t["missing"], n.missing.join(", "));
+        }
+        out.push('\n');
+    }
+    if !r.parse_errors.is_empty() {
+        let _ = writeln!(out, "{} ({}):", p.bold(t["parse_errors"]), r.parse_errors.len());
+        for e in &r.parse_errors {
+            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+            let _ = writeln!(out, "  {}{line}: {}", sanitize(&e.source), sanitize(&e.error));
+        }
+        out.push('\n');
+    }
+    if !r.notices.is_empty() {
+        let _ = writeln!(out, "{} ({}):", p.bold(t["notices"]), r.notices.len());
+        for n in &r.notices {
+            let _ = writeln!(out, "  {}: {}", sanitize(&n.source), sanitize(&n.message));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} {}, {} {}, {} {}",
+        p.dim(t["run"]),
+        r.findings.len(),
+        t["findings"].to_lowercase(),
+        r.passed.len(),
+        t["passed"].to_lowercase(),
+        r.not_evaluated.len(),
+        t["not_evaluated"].to_lowercase(),
+    );
+    out
+}

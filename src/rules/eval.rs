@@ -1,0 +1,649 @@
+//! Evaluation: compiled rules against one bundle's facts. Each selector looks
+//! for facts that satisfy it and returns evidence (file, line, excerpt) and
+//! variables (named regex groups, `bind` fields); `all`/`any`/`not` combine
+//! them. A rule that fires becomes a [`Finding`] with its texts rendered in the
+//! requested language; findings are then ordered root causes first, with the
+//! symptoms they `explain` nested under them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::{json, Map, Value as Json};
+
+use super::model::{ProbeOutcome, Severity};
+use super::{CLog, CObject, CProbe, CText, Compiled, Rule, RuleSet};
+use crate::facts::curl::Outcome;
+use crate::facts::{FactStore, Node};
+
+/// Evidence kept per selector, at most.
+const MAX_EVIDENCE: usize = 5;
+/// Lines of context shown for one piece of evidence, at most.
+const MAX_EXCERPT_LINES: usize = 8;
+
+/// One cited place in the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Evidence {
+    /// Path inside the bundle.
+    pub source: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The text at that place (a few lines at most).
+    pub excerpt: String,
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Rule id.
+    pub id: String,
+    /// Severity (after `severity_when`).
+    pub severity: Severity,
+    /// Title in the report's language.
+    pub title: String,
+    /// Summary, rendered with the bundle's values.
+    pub summary: String,
+    /// Cited places.
+    pub evidence: Vec<Evidence>,
+    /// Next steps, rendered with the bundle's values.
+    pub remediation: String,
+    /// Ids of fired symptom findings this finding accounts for.
+    pub explains: Vec<String>,
+    /// Ids of fired root-cause findings that account for this one.
+    pub explained_by: Vec<String>,
+    /// True when this is a symptom many causes produce.
+    pub symptom: bool,
+    /// Links.
+    pub references: Vec<String>,
+    /// Variables captured from the bundle.
+    pub captures: BTreeMap<String, Json>,
+}
+
+/// A rule that could not be evaluated because data is missing.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotEvaluated {
+    /// Rule id.
+    pub id: String,
+    /// Title in the report's language.
+    pub title: String,
+    /// Fact kinds missing from the bundle.
+    pub missing: Vec<String>,
+    /// How to collect them.
+    pub collect: Vec<String>,
+}
+
+/// A rule that was evaluated and did not fire.
+#[derive(Debug, Clone, Serialize)]
+pub struct Passed {
+    /// Rule id.
+    pub id: String,
+    /// Title in the report's language.
+    pub title: String,
+}
+
+/// The outcome of all rules on one bundle.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evaluation {
+    /// Findings, root causes first.
+    pub findings: Vec<Finding>,
+    /// Rules that could not be evaluated.
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// Rules that were evaluated and did not fire.
+    pub passed: Vec<Passed>,
+    /// Template problems met while rendering (never fatal).
+    pub render_errors: Vec<String>,
+}
+
+/// What a condition found.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hit {
+    evidence: Vec<Evidence>,
+    vars: Map<String, Json>,
+}
+
+impl Hit {
+    fn merge(&mut self, other: Hit) {
+        for e in other.evidence {
+            if !self.evidence.contains(&e) {
+                self.evidence.push(e);
+            }
+        }
+        for (k, v) in other.vars {
+            self.vars.entry(k).or_insert(v);
+        }
+    }
+}
+
+/// Read-only context of one evaluation.
+pub(crate) struct Ctx<'a> {
+    pub facts: &'a FactStore,
+    texts: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(facts: &'a FactStore) -> Self {
+        let texts = facts
+            .texts
+            .iter()
+            .map(|t| (t.source.as_str(), t.text.lines().collect()))
+            .collect();
+        Self { facts, texts }
+    }
+
+    /// The lines of a buffered file starting at `line`: the line itself plus
+    /// following lines indented deeper (a folded YAML value), bounded.
+    fn excerpt(&self, source: &str, line: u32) -> Option<String> {
+        let lines = self.texts.get(source)?;
+        let first = *lines.get((line as usize).checked_sub(1)?)?;
+        let indent = first.len() - first.trim_start().len();
+        let mut out = vec![first];
+        for next in lines.iter().skip(line as usize).take(MAX_EXCERPT_LINES - 1) {
+            let ind = next.len() - next.trim_start().len();
+            if next.trim().is_empty() || ind <= indent {
+                break;
+            }
+            out.push(next);
+        }
+        Some(out.join("\n"))
+    }
+}
+
+/// Evaluates every rule against the facts, rendering texts in `lang`.
+pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
+    let ctx = Ctx::new(facts);
+    let env = crate::report::template_env();
+    let mut out = Evaluation::default();
+    for rule in &rules.rules {
+        let spec = &rule.spec;
+        match eval(&rule.matcher, &ctx) {
+            Some(hit) => {
+                let severity = rule
+                    .severity_when
+                    .iter()
+                    .find(|(_, c)| eval(c, &ctx).is_some())
+                    .map_or(spec.severity, |(s, _)| *s);
+                let mut vars = hit.vars.clone();
+                vars.insert("severity".into(), json!(severity.as_str()));
+                let ctx_value = Json::Object(vars.clone());
+                let mut render = |field: &str, template: &str| -> String {
+                    match env.render_str(template, &ctx_value) {
+                        Ok(s) => s.trim_end().to_string(),
+                        Err(e) => {
+                            out.render_errors
+                                .push(format!("{}: {field}: {e}", rule.file));
+                            template.to_string()
+                        }
+                    }
+                };
+                let summary = render("summary", spec.summary.get(lang));
+                let remediation = render("remediation", spec.remediation.get(lang));
+                let title = render("title", spec.title.get(lang));
+                let mut evidence = hit.evidence;
+                evidence.sort();
+                evidence.dedup();
+                out.findings.push(Finding {
+                    id: spec.id.clone(),
+                    severity,
+                    title,
+                    summary,
+                    evidence,
+                    remediation,
+                    explains: Vec::new(),
+                    explained_by: Vec::new(),
+                    symptom: spec.symptom,
+                    references: spec.references.clone(),
+                    captures: vars.into_iter().collect(),
+                });
+            }
+            None => {
+                let missing = missing_requirements(rule, facts);
+                if missing.is_empty() {
+                    out.passed.push(Passed {
+                        id: spec.id.clone(),
+                        title: spec.title.get(lang).to_string(),
+                    });
+                } else {
+                    let layout = facts.layout.unwrap_or(crate::bundle::Layout::Loose);
+                    out.not_evaluated.push(NotEvaluated {
+                        id: spec.id.clone(),
+                        title: spec.title.get(lang).to_string(),
+                        collect: missing
+                            .iter()
+                            .map(|k| crate::report::collect_hint(k, layout, lang))
+                            .collect(),
+                        missing,
+                    });
+                }
+            }
+        }
+    }
+    link_causes(rules, &mut out.findings);
+    out
+}
+
+/// Requirements (`a|b` alternatives) none of whose kinds was collected.
+fn missing_requirements(rule: &Rule, facts: &FactStore) -> Vec<String> {
+    rule.spec
+        .requires
+        .iter()
+        .filter(|req| !req.split('|').any(|k| facts.is_collected(k)))
+        .flat_map(|req| req.split('|').map(str::to_string))
+        .collect()
+}
+
+/// Fills `explains`/`explained_by` and orders findings: root causes first
+/// (by severity, causes before symptoms), then the findings they explain.
+fn link_causes(rules: &RuleSet, findings: &mut Vec<Finding>) {
+    let fired: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
+    let explains: HashMap<&str, &Vec<String>> = rules
+        .rules
+        .iter()
+        .map(|r| (r.spec.id.as_str(), &r.spec.explains))
+        .collect();
+    for f in findings.iter_mut() {
+        if let Some(list) = explains.get(f.id.as_str()) {
+            f.explains = list.iter().filter(|id| fired.contains(id)).cloned().collect();
+        }
+    }
+    let pairs: Vec<(String, String)> = findings
+        .iter()
+        .flat_map(|f| f.explains.iter().map(move |s| (f.id.clone(), s.clone())))
+        .collect();
+    for (cause, symptom) in pairs {
+        if let Some(f) = findings.iter_mut().find(|f| f.id == symptom) {
+            if !f.explained_by.contains(&cause) {
+                f.explained_by.push(cause);
+            }
+        }
+    }
+    let order: HashMap<&str, usize> = rules
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.spec.id.as_str(), i))
+        .collect();
+    let key = |f: &Finding| {
+        (
+            !f.explained_by.is_empty(),
+            f.symptom,
+            std::cmp::Reverse(f.severity),
+            order.get(f.id.as_str()).copied().unwrap_or(usize::MAX),
+        )
+    };
+    let mut sorted = std::mem::take(findings);
+    sorted.sort_by_key(key);
+    *findings = sorted;
+}
+
+/// Evaluates a condition; `None` when it does not hold.
+pub(crate) fn eval(c: &Compiled, ctx: &Ctx<'_>) -> Option<Hit> {
+    let mut hit = Hit::default();
+    for sub in &c.all {
+        hit.merge(eval(sub, ctx)?);
+    }
+    if !c.any.is_empty() {
+        let first = c.any.iter().find_map(|sub| eval(sub, ctx))?;
+        hit.merge(first);
+    }
+    for sub in &c.not {
+        if eval(sub, ctx).is_some() {
+            return None;
+        }
+    }
+    if let Some(o) = &c.object {
+        hit.merge(eval_object(o, ctx)?);
+    }
+    if let Some(l) = &c.log {
+        hit.merge(eval_log(l, ctx)?);
+    }
+    if let Some(p) = &c.probe {
+        hit.merge(eval_probe(p, ctx)?);
+    }
+    if let Some(t) = &c.text {
+        hit.merge(eval_text(t, ctx)?);
+    }
+    Some(hit)
+}
+
+fn captures_into(re: &regex::Regex, text: &str, vars: &mut Map<String, Json>) -> bool {
+    let Some(caps) = re.captures(text) else {
+        return false;
+    };
+    for name in re.capture_names().flatten() {
+        if let Some(m) = caps.name(name) {
+            vars.entry(name.to_string())
+                .or_insert_with(|| json!(m.as_str()));
+        }
+    }
+    true
+}
+
+fn number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok()
+}
+
+/// Tests one predicate on one object; on success returns the node that passed.
+fn test_predicate<'n>(
+    p: &super::model::Predicate,
+    regex: Option<&regex::Regex>,
+    body: &'n Node,
+    vars: &mut Map<String, Json>,
+) -> Option<Option<&'n Node>> {
+    let nodes = body.select(&p.path);
+    let non_null: Vec<&Node> = nodes
+        .into_iter()
+        .filter(|n| !matches!(n.value, crate::facts::tree::Value::Null))
+        .collect();
+    let passes = |n: &Node, vars: &mut Map<String, Json>| -> bool {
+        let text = n.scalar_text();
+        if let Some(eq) = &p.equals {
+            if text.as_deref() != Some(eq.text().as_str()) {
+                return false;
+            }
+        }
+        if let Some(list) = &p.one_of {
+            if !list.iter().any(|v| text.as_deref() == Some(v.text().as_str())) {
+                return false;
+            }
+        }
+        if let Some(want) = &p.contains {
+            let ok = match n.as_seq() {
+                Some(items) => items.iter().any(|i| i.scalar_text().as_deref() == Some(want.as_str())),
+                None => text.as_deref().is_some_and(|t| t.contains(want.as_str())),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        let num = text.as_deref().and_then(number);
+        for (bound, cmp) in [
+            (p.gt, f64::gt as fn(&f64, &f64) -> bool),
+            (p.ge, f64::ge),
+            (p.lt, f64::lt),
+            (p.le, f64::le),
+        ] {
+            if let Some(b) = bound {
+                match num {
+                    Some(v) if cmp(&v, &b) => {}
+                    _ => return false,
+                }
+            }
+        }
+        if let Some(re) = regex {
+            let Some(t) = text.as_deref() else {
+                return false;
+            };
+            let mut local = Map::new();
+            if !captures_into(re, t, &mut local) {
+                return false;
+            }
+            for (k, v) in local {
+                vars.entry(k).or_insert(v);
+            }
+        }
+        true
+    };
+    let value_tests = p.equals.is_some()
+        || p.one_of.is_some()
+        || p.contains.is_some()
+        || p.regex.is_some()
+        || p.gt.is_some()
+        || p.ge.is_some()
+        || p.lt.is_some()
+        || p.le.is_some();
+    let mut found: Option<&Node> = None;
+    let mut local = Map::new();
+    if value_tests {
+        for n in &non_null {
+            if passes(n, &mut local) {
+                found = Some(n);
+                break;
+            }
+        }
+    }
+    let exists_ok = p.exists.is_none_or(|want| want == !non_null.is_empty());
+    let value_ok = !value_tests || found.is_some();
+    let ok = exists_ok && value_ok;
+    if ok != p.negate {
+        if ok {
+            for (k, v) in local {
+                vars.entry(k).or_insert(v);
+            }
+        }
+        let cited = if p.negate || p.exists == Some(false) {
+            None
+        } else {
+            found.or_else(|| non_null.first().copied())
+        };
+        Some(cited)
+    } else {
+        None
+    }
+}
+
+fn eval_object(o: &CObject, ctx: &Ctx<'_>) -> Option<Hit> {
+    let mut hit = Hit::default();
+    let mut matched = 0u64;
+    for obj in ctx.facts.objects_of(&o.spec.kind) {
+        if let Some(g) = &o.name {
+            if !g.is_match(&obj.name) {
+                continue;
+            }
+        }
+        if let Some(g) = &o.namespace {
+            if !obj.namespace.as_deref().is_some_and(|ns| g.is_match(ns)) {
+                continue;
+            }
+        }
+        let mut vars = Map::new();
+        let mut cited: Vec<&Node> = Vec::new();
+        let mut ok = true;
+        for (p, re) in o.spec.predicates.iter().zip(&o.regexes) {
+            match test_predicate(p, re.as_ref(), &obj.body, &mut vars) {
+                Some(node) => cited.extend(node),
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        matched += 1;
+        for (var, path) in &o.spec.bind {
+            if let Some(n) = obj.body.select(path).first() {
+                vars.entry(var.clone()).or_insert_with(|| n.to_json());
+            }
+        }
+        vars.entry("object".to_string()).or_insert_with(|| {
+            json!({"kind": obj.kind, "name": obj.name, "namespace": obj.namespace, "source": obj.origin.source, "line": obj.origin.line})
+        });
+        if hit.evidence.len() < MAX_EVIDENCE {
+            let mut lines: Vec<u32> = cited.iter().map(|n| n.line).collect();
+            if lines.is_empty() {
+                lines.push(obj.origin.line);
+            }
+            lines.sort_unstable();
+            lines.dedup();
+            for line in lines {
+                let excerpt = ctx
+                    .excerpt(&obj.origin.source, line)
+                    .unwrap_or_else(|| format!("{} {}", obj.kind, obj.name));
+                hit.evidence.push(Evidence {
+                    source: obj.origin.source.clone(),
+                    line,
+                    excerpt,
+                });
+            }
+        }
+        for (k, v) in vars {
+            hit.vars.entry(k).or_insert(v);
+        }
+    }
+    (matched >= o.spec.min_count.unwrap_or(1).max(1)).then_some(hit)
+}
+
+fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
+    let mut hit = Hit::default();
+    let mut total = 0u64;
+    let mut files = 0usize;
+    for log in &ctx.facts.logs {
+        // A pod name guessed from a loose file's name is a hint, not a filter.
+        let guessed = ctx.facts.layout == Some(crate::bundle::Layout::Loose) && log.namespace.is_none();
+        if let Some(g) = &l.pod {
+            if !guessed && !log.pod.as_deref().is_some_and(|p| g.is_match(p)) {
+                continue;
+            }
+        }
+        if let Some(g) = &l.namespace {
+            if !guessed && !log.namespace.as_deref().is_some_and(|p| g.is_match(p)) {
+                continue;
+            }
+        }
+        if let Some(g) = &l.container {
+            if !guessed && !log.container.as_deref().is_some_and(|p| g.is_match(p)) {
+                continue;
+            }
+        }
+        if let Some(prev) = l.spec.previous {
+            if log.previous != prev {
+                continue;
+            }
+        }
+        let Some(hits) = log.hits.get(&l.pattern) else {
+            continue;
+        };
+        total += hits.count;
+        files += 1;
+        let mut shown: Vec<&crate::facts::LogMatch> = hits.first.iter().take(3).collect();
+        if let Some(last) = &hits.last {
+            if !shown.iter().any(|m| m.line == last.line) {
+                shown.push(last);
+            }
+        }
+        for m in shown {
+            if hit.evidence.len() >= MAX_EVIDENCE {
+                break;
+            }
+            captures_into(&l.regex, &m.text, &mut hit.vars);
+            hit.evidence.push(Evidence {
+                source: log.source.clone(),
+                line: m.line,
+                excerpt: m.text.clone(),
+            });
+        }
+        hit.vars.entry("log".to_string()).or_insert_with(|| {
+            json!({"pod": log.pod, "namespace": log.namespace, "container": log.container, "previous": log.previous, "source": log.source})
+        });
+    }
+    if files == 0 || total < l.spec.min_count.unwrap_or(1).max(1) {
+        return None;
+    }
+    if let Some(Json::Object(log)) = hit.vars.get_mut("log") {
+        log.insert("count".into(), json!(total));
+    }
+    Some(hit)
+}
+
+fn outcome_matches(want: ProbeOutcome, got: &Outcome) -> bool {
+    matches!(
+        (want, got),
+        (ProbeOutcome::Ok, Outcome::Ok)
+            | (ProbeOutcome::HttpError, Outcome::HttpError)
+            | (ProbeOutcome::Timeout, Outcome::Timeout)
+            | (ProbeOutcome::Refused, Outcome::Refused)
+            | (ProbeOutcome::Dns, Outcome::Dns)
+            | (ProbeOutcome::Tls, Outcome::Tls)
+            | (ProbeOutcome::NoRoute, Outcome::NoRoute)
+            | (ProbeOutcome::Unreachable, Outcome::Unreachable)
+            | (ProbeOutcome::Reset, Outcome::Reset)
+            | (ProbeOutcome::Other, Outcome::Other)
+    )
+}
+
+fn eval_probe(p: &CProbe, ctx: &Ctx<'_>) -> Option<Hit> {
+    let mut hit = Hit::default();
+    let mut matched = false;
+    for probe in &ctx.facts.probes {
+        let call = &probe.call;
+        if let Some(g) = &p.url {
+            if !call.url.as_deref().is_some_and(|u| g.is_match(u)) {
+                continue;
+            }
+        }
+        if !p.spec.outcome.is_empty()
+            && !p.spec.outcome.iter().any(|o| outcome_matches(*o, &call.outcome))
+        {
+            continue;
+        }
+        if let Some(status) = p.spec.status {
+            if call.http_status != Some(status) {
+                continue;
+            }
+        }
+        let mut vars = Map::new();
+        if let Some(re) = &p.regex {
+            let text = format!("{}\n{}", call.error.as_deref().unwrap_or_default(), call.body);
+            if !captures_into(re, &text, &mut vars) {
+                continue;
+            }
+        }
+        matched = true;
+        vars.insert(
+            "probe".into(),
+            json!({"url": call.url, "command": call.command, "status": call.http_status, "error": call.error, "exit_code": call.exit_code, "source": probe.origin.source}),
+        );
+        for (k, v) in vars {
+            hit.vars.entry(k).or_insert(v);
+        }
+        let mut lines = vec![probe.origin.line];
+        lines.extend(call.error_line);
+        lines.extend(call.status_line);
+        lines.sort_unstable();
+        lines.dedup();
+        for line in lines {
+            if hit.evidence.len() >= MAX_EVIDENCE {
+                break;
+            }
+            let excerpt = ctx
+                .excerpt(&probe.origin.source, line)
+                .unwrap_or_else(|| call.command.clone().unwrap_or_default());
+            hit.evidence.push(Evidence {
+                source: probe.origin.source.clone(),
+                line,
+                excerpt,
+            });
+        }
+    }
+    matched.then_some(hit)
+}
+
+fn eval_text(t: &CText, ctx: &Ctx<'_>) -> Option<Hit> {
+    let mut hit = Hit::default();
+    let mut count = 0u64;
+    for file in &ctx.facts.texts {
+        if let Some(g) = &t.file {
+            if !g.is_match(&file.source) {
+                continue;
+            }
+        }
+        if !t.regex.is_match(&file.text) {
+            continue;
+        }
+        for (i, line) in file.text.lines().enumerate() {
+            if !t.regex.is_match(line) {
+                continue;
+            }
+            count += 1;
+            captures_into(&t.regex, line, &mut hit.vars);
+            if hit.evidence.len() < MAX_EVIDENCE {
+                hit.evidence.push(Evidence {
+                    source: file.source.clone(),
+                    line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    excerpt: line.chars().take(2000).collect(),
+                });
+            }
+        }
+    }
+    (count >= t.spec.min_count.unwrap_or(1).max(1)).then_some(hit)
+}

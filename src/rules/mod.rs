@@ -1,0 +1,528 @@
+//! Stage 3 of the pipeline: **rules** (rule files + facts → findings).
+//!
+//! Receives rule files (embedded in the binary, or a directory given with
+//! `--rules`) and, per bundle, the [`FactStore`](crate::facts::FactStore) from
+//! the `facts` stage; hands the `report` stage an [`Evaluation`]: findings with
+//! evidence and rendered texts, rules not evaluated for lack of data, and rules
+//! that passed.
+//!
+//! Every rule file is validated when loaded, and all problems of all files are
+//! reported together, each as `file:line:column: message` (a broken rule is an
+//! error, never a silent skip). The log regexes of all rules are gathered into
+//! one [`LogPatterns`] set so the `facts` stage can scan each log once.
+
+pub mod eval;
+pub mod model;
+pub mod testing;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use regex::Regex;
+
+use crate::assets;
+use crate::facts::{self, tree, LogPatterns};
+pub use eval::{evaluate, Evaluation, Evidence, Finding, NotEvaluated};
+pub use model::{Condition, RuleFile, Severity};
+
+/// A problem in a rule file, located as precisely as the file allows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleError {
+    /// The rule file (path on disk, or `rules/<file>` for embedded rules).
+    pub file: String,
+    /// 1-based line (0 when the whole file is meant).
+    pub line: u32,
+    /// 1-based column (0 when unknown).
+    pub column: u32,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when we can tell.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where rules come from.
+#[derive(Debug, Clone)]
+pub enum RuleSource {
+    /// The rules embedded in the binary.
+    Embedded,
+    /// A directory of `*.yaml` rule files (overrides the embedded rules).
+    Dir(PathBuf),
+}
+
+/// A rule, validated and compiled.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The rule as written.
+    pub spec: RuleFile,
+    /// The file it came from.
+    pub file: String,
+    /// Compiled `match`.
+    pub(crate) matcher: Compiled,
+    /// Compiled `severity_when`.
+    pub(crate) severity_when: Vec<(Severity, Compiled)>,
+}
+
+/// All loaded rules plus the combined log patterns.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// Rules in file-name order.
+    pub rules: Vec<Rule>,
+    /// Every `log` selector's regex, compiled into one set.
+    pub patterns: LogPatterns,
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Compiled {
+    pub all: Vec<Compiled>,
+    pub any: Vec<Compiled>,
+    pub not: Vec<Compiled>,
+    pub object: Option<CObject>,
+    pub log: Option<CLog>,
+    pub probe: Option<CProbe>,
+    pub text: Option<CText>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CObject {
+    pub spec: model::ObjectSelector,
+    pub name: Option<GlobMatcher>,
+    pub namespace: Option<GlobMatcher>,
+    pub regexes: Vec<Option<Regex>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CLog {
+    pub spec: model::LogSelector,
+    pub pod: Option<GlobMatcher>,
+    pub namespace: Option<GlobMatcher>,
+    pub container: Option<GlobMatcher>,
+    pub pattern: usize,
+    pub regex: Regex,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CProbe {
+    pub spec: model::ProbeSelector,
+    pub url: Option<GlobMatcher>,
+    pub regex: Option<Regex>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CText {
+    pub spec: model::TextSelector,
+    pub file: Option<GlobMatcher>,
+    pub regex: Regex,
+}
+
+/// Reads the rule files of `source` (file name, content), sorted by name.
+pub fn read_sources(source: &RuleSource) -> Result<Vec<(String, String)>, Vec<RuleError>> {
+    match source {
+        RuleSource::Embedded => Ok(assets::rule_files()),
+        RuleSource::Dir(dir) => {
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                vec![RuleError {
+                    file: dir.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read the rules directory: {e}"),
+                    hint: None,
+                }]
+            })?;
+            let mut files = Vec::new();
+            let mut errors = Vec::new();
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                    continue;
+                }
+                match read_bounded(&path) {
+                    Ok(text) => files.push((path.display().to_string(), text)),
+                    Err(message) => errors.push(RuleError {
+                        file: path.display().to_string(),
+                        line: 0,
+                        column: 0,
+                        message,
+                        hint: None,
+                    }),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            files.sort();
+            Ok(files)
+        }
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > 1 << 20 {
+        return Err("rule file larger than 1 MiB".into());
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
+}
+
+/// Loads, validates and compiles every rule of `source`. All errors of all files come back together.
+pub fn load(source: &RuleSource) -> Result<RuleSet, Vec<RuleError>> {
+    let files = read_sources(source)?;
+    load_files(&files)
+}
+
+/// Loads rules from (file name, content) pairs.
+pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>> {
+    let mut errors = Vec::new();
+    let mut specs: Vec<(String, String, RuleFile)> = Vec::new();
+    for (file, text) in files {
+        match serde_yaml::from_str::<RuleFile>(text) {
+            Ok(spec) => specs.push((file.clone(), text.clone(), spec)),
+            Err(e) => {
+                let (line, column) = e
+                    .location()
+                    .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
+                let message = e.to_string();
+                // serde_yaml appends " at line L column C"; the location is already in front.
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
+                let hint = unknown_field_hint(&message);
+                errors.push(RuleError {
+                    file: file.clone(),
+                    line,
+                    column,
+                    message,
+                    hint,
+                });
+            }
+        }
+    }
+    let ids: HashSet<&str> = specs.iter().map(|(_, _, s)| s.id.as_str()).collect();
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut patterns: Vec<String> = Vec::new();
+    let mut rules = Vec::new();
+    for (file, text, spec) in &specs {
+        let doc = tree::parse_yaml(text, &tree::Limits::default())
+            .ok()
+            .and_then(|d| d.into_iter().next());
+        let mut v = Validator {
+            file,
+            doc: doc.as_ref(),
+            errors: &mut errors,
+            patterns: &mut patterns,
+        };
+        if let Some(first) = seen.insert(spec.id.as_str(), file.as_str()) {
+            v.error("id", format!("duplicate rule id `{}` (also in {first})", spec.id), None);
+        }
+        v.check_meta(spec, &ids);
+        let matcher = v.compile(&spec.matcher, "match");
+        let severity_when = spec
+            .severity_when
+            .iter()
+            .enumerate()
+            .map(|(i, sw)| (sw.severity, v.compile(&sw.matcher, &format!("severity_when[{i}].match"))))
+            .collect();
+        rules.push(Rule {
+            spec: spec.clone(),
+            file: file.clone(),
+            matcher,
+            severity_when,
+        });
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        return Err(errors);
+    }
+    let patterns = LogPatterns::new(&patterns).map_err(|e| {
+        vec![RuleError {
+            file: "rules".into(),
+            line: 0,
+            column: 0,
+            message: format!("the combined log patterns do not compile: {e}"),
+            hint: Some("one log regex is too large; simplify it".into()),
+        }]
+    })?;
+    Ok(RuleSet { rules, patterns })
+}
+
+fn unknown_field_hint(message: &str) -> Option<String> {
+    // "unknown field `tittle`, expected one of `id`, `severity`, ..."
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let best = expected
+        .iter()
+        .map(|c| (strsim(field, c), *c))
+        .min_by_key(|(d, _)| *d)?;
+    (best.0 <= 3).then(|| format!("did you mean `{}`?", best.1))
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+pub fn strsim(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    doc: Option<&'a tree::Node>,
+    errors: &'a mut Vec<RuleError>,
+    patterns: &'a mut Vec<String>,
+}
+
+impl Validator<'_> {
+    /// Records an error at the line of `path` in the rule file (the file's first line if not found).
+    fn error(&mut self, path: &str, message: String, hint: Option<String>) {
+        let line = self
+            .doc
+            .and_then(|d| d.select(path).first().map(|n| n.line))
+            .unwrap_or(1);
+        let column = self
+            .doc
+            .and_then(|d| d.select(path).first().map(|_| 1))
+            .unwrap_or(1);
+        self.errors.push(RuleError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message,
+            hint,
+        });
+    }
+
+    fn check_meta(&mut self, spec: &RuleFile, ids: &HashSet<&str>) {
+        let well_formed = !spec.id.is_empty()
+            && spec
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !spec.id.starts_with('-')
+            && !spec.id.ends_with('-');
+        if !well_formed {
+            self.error(
+                "id",
+                format!("rule id `{}` is not kebab-case", spec.id),
+                Some("use lower-case words joined by `-`, naming the problem".into()),
+            );
+        }
+        let stem = Path::new(self.file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if stem != spec.id {
+            self.error(
+                "id",
+                format!("rule id `{}` does not match the file name `{stem}.yaml`", spec.id),
+                Some(format!("rename the file to `{}.yaml`", spec.id)),
+            );
+        }
+        for (i, req) in spec.requires.iter().enumerate() {
+            for alt in req.split('|') {
+                if !facts::is_fact_kind(alt) {
+                    let known: Vec<&str> = facts::FACT_KINDS.iter().map(|(k, _)| *k).collect();
+                    self.error(
+                        &format!("requires[{i}]"),
+                        format!("unknown fact kind `{alt}` in `requires`"),
+                        closest(alt, &known).map(|c| format!("did you mean `{c}`?")),
+                    );
+                }
+            }
+        }
+        for (i, id) in spec.explains.iter().enumerate() {
+            if !ids.contains(id.as_str()) {
+                let known: Vec<&str> = ids.iter().copied().collect();
+                self.error(
+                    &format!("explains[{i}]"),
+                    format!("`explains` names unknown rule `{id}`"),
+                    closest(id, &known).map(|c| format!("did you mean `{c}`?")),
+                );
+            }
+        }
+        for (field, text) in [
+            ("summary", &spec.summary),
+            ("remediation", &spec.remediation),
+            ("title", &spec.title),
+        ] {
+            for (lang, t) in [("en", &text.en), ("zh", &text.zh)] {
+                if t.trim().is_empty() {
+                    self.error(
+                        &format!("{field}.{lang}"),
+                        format!("`{field}.{lang}` is empty"),
+                        None,
+                    );
+                }
+                let env = crate::report::template_env();
+                if let Err(e) = env.template_from_str(t) {
+                    self.error(
+                        &format!("{field}.{lang}"),
+                        format!("`{field}.{lang}` is not a valid template: {e}"),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    fn glob(&mut self, at: &str, pattern: Option<&String>) -> Option<GlobMatcher> {
+        let pattern = pattern?;
+        match Glob::new(pattern) {
+            Ok(g) => Some(g.compile_matcher()),
+            Err(e) => {
+                self.error(at, format!("invalid glob `{pattern}`: {e}"), None);
+                None
+            }
+        }
+    }
+
+    fn regex(&mut self, at: &str, pattern: &str) -> Option<Regex> {
+        match regex::RegexBuilder::new(pattern).size_limit(8 << 20).build() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.error(at, format!("invalid regex: {e}"), None);
+                None
+            }
+        }
+    }
+
+    fn compile(&mut self, cond: &Condition, at: &str) -> Compiled {
+        let mut out = Compiled::default();
+        let mut selectors = 0;
+        for (i, c) in cond.all.iter().enumerate() {
+            out.all.push(self.compile(c, &format!("{at}.all[{i}]")));
+        }
+        for (i, c) in cond.any.iter().enumerate() {
+            out.any.push(self.compile(c, &format!("{at}.any[{i}]")));
+        }
+        for (i, c) in cond.not.iter().enumerate() {
+            out.not.push(self.compile(c, &format!("{at}.not[{i}]")));
+        }
+        if let Some(o) = &cond.object {
+            selectors += 1;
+            let at = format!("{at}.object");
+            let name = self.glob(&format!("{at}.name"), o.name.as_ref());
+            let namespace = self.glob(&format!("{at}.namespace"), o.namespace.as_ref());
+            let mut regexes = Vec::new();
+            for (i, p) in o.predicates.iter().enumerate() {
+                let pat = format!("{at}.where[{i}]");
+                if let Err(e) = tree::validate_path(&p.path) {
+                    self.error(&format!("{pat}.path"), format!("invalid path `{}`: {e}", p.path), None);
+                }
+                let tests = [
+                    p.equals.is_some(),
+                    p.one_of.is_some(),
+                    p.regex.is_some(),
+                    p.exists.is_some(),
+                    p.contains.is_some(),
+                    p.gt.is_some() || p.ge.is_some() || p.lt.is_some() || p.le.is_some(),
+                ];
+                if !tests.iter().any(|t| *t) {
+                    self.error(
+                        &pat,
+                        format!("predicate on `{}` tests nothing", p.path),
+                        Some("add one of equals, one_of, regex, exists, contains, gt, ge, lt, le".into()),
+                    );
+                }
+                regexes.push(p.regex.as_ref().and_then(|r| self.regex(&format!("{pat}.regex"), r)));
+            }
+            for (var, path) in &o.bind {
+                if let Err(e) = tree::validate_path(path) {
+                    self.error(&format!("{at}.bind.{var}"), format!("invalid path `{path}`: {e}"), None);
+                }
+            }
+            out.object = Some(CObject {
+                spec: o.clone(),
+                name,
+                namespace,
+                regexes,
+            });
+        }
+        if let Some(l) = &cond.log {
+            selectors += 1;
+            let at = format!("{at}.log");
+            let pod = self.glob(&format!("{at}.pod"), l.pod.as_ref());
+            let namespace = self.glob(&format!("{at}.namespace"), l.namespace.as_ref());
+            let container = self.glob(&format!("{at}.container"), l.container.as_ref());
+            if let Some(regex) = self.regex(&format!("{at}.regex"), &l.regex) {
+                let pattern = match self.patterns.iter().position(|p| *p == l.regex) {
+                    Some(i) => i,
+                    None => {
+                        self.patterns.push(l.regex.clone());
+                        self.patterns.len() - 1
+                    }
+                };
+                out.log = Some(CLog {
+                    spec: l.clone(),
+                    pod,
+                    namespace,
+                    container,
+                    pattern,
+                    regex,
+                });
+            }
+        }
+        if let Some(p) = &cond.probe {
+            selectors += 1;
+            let at = format!("{at}.probe");
+            let url = self.glob(&format!("{at}.url"), p.url.as_ref());
+            let regex = p.regex.as_ref().and_then(|r| self.regex(&format!("{at}.regex"), r));
+            out.probe = Some(CProbe {
+                spec: p.clone(),
+                url,
+                regex,
+            });
+        }
+        if let Some(t) = &cond.text {
+            selectors += 1;
+            let at = format!("{at}.text");
+            let file = self.glob(&format!("{at}.file"), t.file.as_ref());
+            if let Some(regex) = self.regex(&format!("{at}.regex"), &t.regex) {
+                out.text = Some(CText {
+                    spec: t.clone(),
+                    file,
+                    regex,
+                });
+            }
+        }
+        if selectors == 0 && cond.all.is_empty() && cond.any.is_empty() && cond.not.is_empty() {
+            self.error(
+                at,
+                "empty condition: it would match every bundle".into(),
+                Some("use all, any, not, object, log, probe or text".into()),
+            );
+        }
+        out
+    }
+}
+
+/// The candidate closest to `word`, when close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim(word, c), *c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
