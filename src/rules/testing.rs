@@ -325,10 +325,19 @@ pub fn summarize(rules: &RuleSet, results: &[CaseResult]) -> Vec<RuleSummary> {
                 if quiet {
                     s.quiet_cases += 1;
                 }
-                if (fires || quiet || c.group == id) && c.status != Status::Validated {
+                if c.status == Status::Validated || !(fires || quiet || c.group == id) {
+                    continue;
+                }
+                let tag = format!("`{id}`");
+                let mine: Vec<String> = c
+                    .problems
+                    .iter()
+                    .filter(|p| c.group == id || p.contains(&tag) || c.status == Status::Error)
+                    .map(|p| format!("{}/{}: {p}", c.group, c.name))
+                    .collect();
+                if !mine.is_empty() {
                     s.status = worse(s.status, c.status);
-                    s.problems
-                        .extend(c.problems.iter().map(|p| format!("{}/{}: {p}", c.group, c.name)));
+                    s.problems.extend(mine);
                 }
             }
             if s.firing_cases == 0 || s.quiet_cases == 0 {
