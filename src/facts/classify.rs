@@ -155,8 +155,13 @@ static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
 pub fn parse_file(layout: Layout, path: &str, bytes: Vec<u8>, patterns: &LogPatterns) -> Parsed {
     let mut parsed = Parsed::new(path);
     let Some(text) = decode(&bytes) else {
-        parsed.record.class = "binary".into();
-        parsed.error(None, "binary content (NUL bytes); not analysed");
+        if is_archive(&bytes) {
+            // A nested archive is a collector's output, not a broken file.
+            parsed.record.class = "archive".into();
+        } else {
+            parsed.record.class = "binary".into();
+            parsed.error(None, "binary content (NUL bytes); not analysed");
+        }
         return parsed;
     };
     drop(bytes);
@@ -170,6 +175,31 @@ pub fn parse_file(layout: Layout, path: &str, bytes: Vec<u8>, patterns: &LogPatt
     by_content(path, &text, patterns, None, &mut parsed);
     parsed
 }
+
+fn is_archive(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+        || bytes.get(257..262) == Some(b"ustar".as_slice())
+        || bytes.starts_with(b"PK\x03\x04")
+        // An empty tar is only its two zero end-of-archive blocks.
+        || (bytes.len() >= 1024 && bytes.len() % 512 == 0 && bytes.iter().all(|b| *b == 0))
+}
+
+/// Parses YAML documents; a troubleshoot redaction marker written as a bare
+/// value (`key: ***HIDDEN***`) reads as an alias, so retry with it quoted.
+pub fn parse_yaml_lenient(text: &str) -> Result<Vec<tree::Node>, tree::ParseError> {
+    let limits = TreeLimits::default();
+    match tree::parse_yaml(text, &limits) {
+        Err(e) if text.contains("***HIDDEN***") => {
+            let quoted = HIDDEN.replace_all(text, "${1}\"***HIDDEN***${2}\"");
+            tree::parse_yaml(&quoted, &limits).map_err(|_| e)
+        }
+        other => other,
+    }
+}
+
+static HIDDEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)((?::|-)[ \t]+)\*\*\*HIDDEN\*\*\*([^\s#]*)[ \t]*$").expect("static regex")
+});
 
 /// Decodes text: UTF-8 (lossily), UTF-16 with a BOM; `None` for binary.
 fn decode(bytes: &[u8]) -> Option<String> {
@@ -273,7 +303,7 @@ fn troubleshoot_file(path: &str, text: &str, parsed: &mut Parsed) -> bool {
 fn parse_objects(path: &str, text: &str, yaml: bool, hint: Option<&str>, parsed: &mut Parsed) {
     let limits = TreeLimits::default();
     let docs = if yaml {
-        tree::parse_yaml(text, &limits)
+        parse_yaml_lenient(text)
     } else {
         tree::parse_json(text, &limits).map(|d| vec![d])
     };
@@ -455,7 +485,7 @@ fn segment(
         let docs = if trimmed.starts_with('{') || trimmed.starts_with('[') {
             tree::parse_json(&body_text, &limits).map(|d| vec![d])
         } else {
-            tree::parse_yaml(&body_text, &limits)
+            parse_yaml_lenient(&body_text)
         };
         match docs {
             Ok(docs) => {
