@@ -50,17 +50,18 @@ pub fn redact(text: &str) -> String {
     let mut out = PEM
         .replace_all(text, |caps: &regex::Captures<'_>| {
             let body = caps.get(3).map_or("", |m| m.as_str());
-            let newlines = "\n".repeat(body.matches('\n').count().saturating_sub(1));
+            // Keep every line break of the body so later line numbers stay true.
+            let breaks = body.matches('\n').count();
+            let gap = if breaks == 0 {
+                " ".to_string()
+            } else {
+                "\n".repeat(breaks)
+            };
             format!(
-                "{} ***REDACTED {}***{}{}",
+                "{} ***REDACTED {}***{gap}{}",
                 &caps[1],
                 caps[2].to_ascii_lowercase(),
-                if newlines.is_empty() { " " } else { "\n" },
-                if newlines.is_empty() {
-                    caps[4].to_string()
-                } else {
-                    format!("{}{}", &newlines[1..], &caps[4])
-                }
+                &caps[4]
             )
         })
         .into_owned();

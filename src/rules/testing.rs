@@ -107,13 +107,18 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Case>> {
             .collect();
         expects.sort();
         for expect in expects {
-            let bundle = expect.with_extension("");
-            if !bundle.is_dir() {
+            let dir = expect.with_extension("");
+            let archive = expect.with_extension("tar.gz");
+            let bundle = if dir.is_dir() {
+                dir
+            } else if archive.is_file() {
+                archive
+            } else {
                 continue;
-            }
+            };
             cases.push(Case {
                 group: file_name(&group),
-                name: file_name(&bundle),
+                name: file_name(&expect.with_extension("")),
                 bundle,
                 expect,
             });
@@ -163,6 +168,17 @@ pub fn run_case(case: &Case, rules: &RuleSet, options: &Options) -> CaseResult {
     result.fires.clone_from(&expect.fires);
     result.not_fires.clone_from(&expect.not_fires);
     let direct = crate::analyze_path(&case.bundle, rules, options);
+    if case.bundle.is_file() {
+        // A real archive is read as it is; there is nothing to pack.
+        match direct {
+            Ok(report) => check(&expect, &report, "archive", &mut result),
+            Err(e) => {
+                result.status = Status::Error;
+                result.problems.push(format!("archive: {e}"));
+            }
+        }
+        return result;
+    }
     let packed = pack_tar_gz(&case.bundle)
         .map_err(|e| e.to_string())
         .and_then(|bytes| {
