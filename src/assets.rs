@@ -2,11 +2,12 @@
 //! the report templates, and the demo bundle (the seed page's situation as
 //! loose files). A directory given on the command line overrides the first two.
 
-use include_dir::{include_dir, Dir};
+use include_dir::{Dir, include_dir};
 
 static RULES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
-static DEMO: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/apiservice-discovery-timeout/seed-loose-files");
+static DEMO: Dir<'_> =
+    include_dir!("$CARGO_MANIFEST_DIR/fixtures/apiservice-discovery-timeout/seed-loose-files");
 
 /// The embedded rule files as (`rules/<name>.yaml`, content), sorted by name.
 pub fn rule_files() -> Vec<(String, String)> {
@@ -45,6 +46,9 @@ fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
         collect(d, out);
     }
 }
+
+/// The collector script (`collect/collect.sh`), printed by `bundle-doctor collect-script`.
+pub const COLLECT_SCRIPT: &str = include_str!("../collect/collect.sh");
 
 /// Name shown for the demo bundle in reports.
 pub const DEMO_NAME: &str = "embedded:demo (kube-apiserver cannot reach metrics-server)";

@@ -43,7 +43,12 @@ pub fn analyze_path(
     options: &Options,
 ) -> Result<report::Report, bundle::BundleError> {
     let facts = facts::collect(path, &options.limits, &rules.patterns)?;
-    Ok(build_report(&path.display().to_string(), &facts, rules, options))
+    Ok(build_report(
+        &path.display().to_string(),
+        &facts,
+        rules,
+        options,
+    ))
 }
 
 /// Runs the pipeline on the embedded demo bundle.

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use bundle_doctor::Options;
 use bundle_doctor::report::{self, Format, TemplateSource};
 use bundle_doctor::rules::{self, RuleSource};
-use bundle_doctor::Options;
 
 fn analyze(path: &str, lang: &str) -> report::Report {
     let rules = rules::load(&RuleSource::Embedded).expect("embedded rules load");
@@ -21,10 +21,22 @@ fn render(r: &report::Report, format: Format) -> String {
 }
 
 const CASES: &[(&str, &str)] = &[
-    ("seed", "fixtures/apiservice-discovery-timeout/seed-loose-files"),
-    ("cause-and-symptom", "fixtures/hpa-metrics-api-unavailable/with-root-cause"),
-    ("troubleshoot-x509", "fixtures/kubelet-x509-no-ip-sans/fires-troubleshoot"),
-    ("recovered-oom", "fixtures/metrics-server-oomkilled/fires-troubleshoot"),
+    (
+        "seed",
+        "fixtures/apiservice-discovery-timeout/seed-loose-files",
+    ),
+    (
+        "cause-and-symptom",
+        "fixtures/hpa-metrics-api-unavailable/with-root-cause",
+    ),
+    (
+        "troubleshoot-x509",
+        "fixtures/kubelet-x509-no-ip-sans/fires-troubleshoot",
+    ),
+    (
+        "recovered-oom",
+        "fixtures/metrics-server-oomkilled/fires-troubleshoot",
+    ),
 ];
 
 #[test]
@@ -57,10 +69,17 @@ fn seed_case_names_cause_evidence_and_next_step() {
     let r = analyze(CASES[0].1, "en");
     let first = r.findings.first().expect("a finding");
     assert_eq!(first.id, "apiservice-discovery-timeout");
-    assert!(first.evidence.iter().any(|e| e.source == "apiservice.yaml" && e.line == 22));
-    assert!(first
-        .remediation
-        .contains("curl -ik https://10.96.106.114:443/apis/metrics.k8s.io/v1beta1"));
+    assert!(
+        first
+            .evidence
+            .iter()
+            .any(|e| e.source == "apiservice.yaml" && e.line == 22)
+    );
+    assert!(
+        first
+            .remediation
+            .contains("curl -ik https://10.96.106.114:443/apis/metrics.k8s.io/v1beta1")
+    );
     assert!(first.remediation.contains("kube-proxy"));
     assert!(first.remediation.contains("security group"));
 }
@@ -83,18 +102,39 @@ fn html_and_markdown_neutralise_bundle_content() {
     hostile_bundle(dir.path());
     let rules = rules::load(&RuleSource::Embedded).expect("rules");
     let r = bundle_doctor::analyze_path(dir.path(), &rules, &Options::default()).expect("reads");
-    assert_eq!(r.findings.first().map(|f| f.id.as_str()), Some("apiservice-discovery-timeout"));
+    assert_eq!(
+        r.findings.first().map(|f| f.id.as_str()),
+        Some("apiservice-discovery-timeout")
+    );
     let html = render(&r, Format::Html);
     assert!(!html.contains("<script>alert"), "raw script tag in HTML");
     assert!(!html.contains("<img src=x"), "raw img tag in HTML");
-    assert!(html.contains("&lt;script&gt;") || html.contains("&lt;script"), "escaped text missing");
-    assert!(!html.contains("http://") && !html.contains("src=\"http"), "HTML must not load anything");
+    assert!(
+        html.contains("&lt;script&gt;") || html.contains("&lt;script"),
+        "escaped text missing"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("src=\"http"),
+        "HTML must not load anything"
+    );
     let md = render(&r, Format::Md);
     let outside = outside_fences(&md);
-    assert!(!outside.contains("<script>"), "raw HTML in Markdown:\n{outside}");
-    assert!(!outside.contains("<img"), "raw HTML in Markdown:\n{outside}");
-    assert!(!outside.contains("](javascript:"), "live javascript: link in Markdown");
-    assert!(md.contains("````text"), "a fence the excerpt's ``` cannot close");
+    assert!(
+        !outside.contains("<script>"),
+        "raw HTML in Markdown:\n{outside}"
+    );
+    assert!(
+        !outside.contains("<img"),
+        "raw HTML in Markdown:\n{outside}"
+    );
+    assert!(
+        !outside.contains("](javascript:"),
+        "live javascript: link in Markdown"
+    );
+    assert!(
+        md.contains("````text"),
+        "a fence the excerpt's ``` cannot close"
+    );
 }
 
 /// The Markdown text outside fenced code blocks (CommonMark: a fence closes

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use bundle_doctor::rules::{self, testing, RuleSource};
 use bundle_doctor::Options;
+use bundle_doctor::rules::{self, RuleSource, testing};
 
 fn rules() -> rules::RuleSet {
     match rules::load(&RuleSource::Embedded) {
@@ -22,15 +22,32 @@ fn rules() -> rules::RuleSet {
 fn every_fixture_case_validates() {
     let rules = rules();
     let cases = testing::discover(Path::new("fixtures")).expect("fixtures directory");
-    assert!(cases.len() >= 20, "only {} fixture cases found", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "only {} fixture cases found",
+        cases.len()
+    );
     let options = Options::default();
     let failures: Vec<String> = cases
         .iter()
         .map(|c| testing::run_case(c, &rules, &options))
         .filter(|r| r.status != testing::Status::Validated)
-        .map(|r| format!("{}/{} {:?}:\n  {}", r.group, r.name, r.status, r.problems.join("\n  ")))
+        .map(|r| {
+            format!(
+                "{}/{} {:?}:\n  {}",
+                r.group,
+                r.name,
+                r.status,
+                r.problems.join("\n  ")
+            )
+        })
         .collect();
-    assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -38,7 +55,10 @@ fn every_rule_has_a_firing_and_a_quiet_fixture() {
     let rules = rules();
     let cases = testing::discover(Path::new("fixtures")).expect("fixtures directory");
     let options = Options::default();
-    let results: Vec<_> = cases.iter().map(|c| testing::run_case(c, &rules, &options)).collect();
+    let results: Vec<_> = cases
+        .iter()
+        .map(|c| testing::run_case(c, &rules, &options))
+        .collect();
     let bad: Vec<String> = testing::summarize(&rules, &results)
         .into_iter()
         .filter(|s| s.status != testing::Status::Validated)
@@ -51,11 +71,21 @@ fn every_rule_has_a_firing_and_a_quiet_fixture() {
 fn rule_files_match_their_ids_and_have_both_languages() {
     for rule in rules().rules {
         let spec = &rule.spec;
-        assert!(rule.file.ends_with(&format!("{}.yaml", spec.id)), "{}", rule.file);
+        assert!(
+            rule.file.ends_with(&format!("{}.yaml", spec.id)),
+            "{}",
+            rule.file
+        );
         for text in [&spec.title, &spec.summary, &spec.remediation] {
-            assert!(!text.en.trim().is_empty(), "{}: empty English text", spec.id);
             assert!(
-                text.zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                !text.en.trim().is_empty(),
+                "{}: empty English text",
+                spec.id
+            );
+            assert!(
+                text.zh
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
                 "{}: Chinese text has no Chinese characters",
                 spec.id
             );

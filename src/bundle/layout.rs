@@ -97,7 +97,10 @@ mod tests {
         let old = ["cluster-resources/nodes.json", "analysis.json"];
         assert_eq!(detect_layout(old.iter().copied()).0, Layout::Troubleshoot);
         let dump = ["nodes.json", "kube-system/pods.json"];
-        assert_eq!(detect_layout(dump.iter().copied()).0, Layout::ClusterInfoDump);
+        assert_eq!(
+            detect_layout(dump.iter().copied()).0,
+            Layout::ClusterInfoDump
+        );
         let mg = ["timestamp", "cluster-scoped-resources/core/nodes/n1.yaml"];
         assert_eq!(detect_layout(mg.iter().copied()).0, Layout::MustGather);
         let own = ["bundle-doctor.yaml", "cluster/apiservices.yaml"];

@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 use thiserror::Error;
 
-pub use layout::{detect_layout, Layout};
+pub use layout::{Layout, detect_layout};
 
 /// Bounds on what one bundle may make us read. Every field has a CLI flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,10 +169,13 @@ where
         inner: BufReader::with_capacity(1 << 20, reader),
         count: Rc::clone(&compressed),
     };
-    let head = counted.inner.fill_buf().map_err(|source| BundleError::Open {
-        path: name.to_string(),
-        source,
-    })?;
+    let head = counted
+        .inner
+        .fill_buf()
+        .map_err(|source| BundleError::Open {
+            path: name.to_string(),
+            source,
+        })?;
     let head = head.get(..512).unwrap_or(head);
     let format = sniff(head).map_err(|what| BundleError::Unsupported {
         path: name.to_string(),
@@ -247,7 +250,10 @@ fn sniff(head: &[u8]) -> Result<Format, String> {
         return Ok(Format::Tar);
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return Err("this is a .zip archive, which is not supported yet: unzip it and pass the folder".into());
+        return Err(
+            "this is a .zip archive, which is not supported yet: unzip it and pass the folder"
+                .into(),
+        );
     }
     if head.starts_with(b"BZh") {
         return Err("this is bzip2-compressed; decompress it (bunzip2) first".into());
@@ -283,7 +289,13 @@ fn tar_checksum_ok(header: &[u8]) -> bool {
     let sum: u32 = header
         .iter()
         .enumerate()
-        .map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) })
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
         .sum();
     sum == expected
 }
@@ -465,8 +477,7 @@ fn read_tar<R: Read, F>(
                 message: format!("read error: {e}; the file is analysed as far as it was read"),
             });
             // A read error inside an entry usually means the stream itself broke.
-            if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidInput
-            {
+            if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidInput {
                 break;
             }
         }
@@ -623,11 +634,7 @@ pub fn common_root<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<Strin
             Some(_) => return None,
         }
     }
-    if any {
-        root.map(str::to_string)
-    } else {
-        None
-    }
+    if any { root.map(str::to_string) } else { None }
 }
 
 /// Resolves every link virtually against the set of bundle paths: a link
@@ -675,7 +682,10 @@ pub fn resolve_links(
                     }
                     let is_dir = files.iter().any(|f| f.starts_with(&format!("{next}/")));
                     outcome = Some(Err(if is_dir {
-                        format!("link to folder `{}`; its files are read where they are", link.target)
+                        format!(
+                            "link to folder `{}`; its files are read where they are",
+                            link.target
+                        )
                     } else {
                         format!("link target `{}` is not in the bundle", link.target)
                     }));

@@ -11,10 +11,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
+use crate::Options;
 use crate::bundle::Limits;
 use crate::report::{self, Format, Report, TemplateSource};
-use crate::rules::{self, testing, RuleSource, Severity};
-use crate::Options;
+use crate::rules::{self, RuleSource, Severity, testing};
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -42,6 +42,8 @@ enum Command {
     /// Work with rule files: list, lint, test, schema.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print the collector script: run it on a control-plane node with kubectl and curl to make a bundle.
+    CollectScript,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +184,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze(&args),
         Command::Demo(args) => demo(&args),
         Command::Rules(cmd) => rules_command(cmd),
+        Command::CollectScript => {
+            std::io::stdout().write_all(crate::assets::COLLECT_SCRIPT.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -204,7 +210,10 @@ fn load_rules(dir: Option<&PathBuf>) -> Result<rules::RuleSet, ExitCode> {
         for e in &errors {
             eprintln!("{e}");
         }
-        eprintln!("bundle-doctor: {} problem(s) in the rule files", errors.len());
+        eprintln!(
+            "bundle-doctor: {} problem(s) in the rule files",
+            errors.len()
+        );
         ExitCode::from(2)
     })
 }
@@ -317,8 +326,11 @@ fn emit(reports: &[(PathBuf, Report)], args: &ReportArgs) -> anyhow::Result<Exit
                 } else {
                     out.clone()
                 };
-                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-                stdout.write_all(report::render(report, Format::Text, &templates, color_stdout())?.as_bytes())?;
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                stdout.write_all(
+                    report::render(report, Format::Text, &templates, color_stdout())?.as_bytes(),
+                )?;
                 for format in &formats {
                     let text = report::render(report, *format, &templates, false)?;
                     let target = dir.join(format.file_name());
@@ -334,7 +346,11 @@ fn emit(reports: &[(PathBuf, Report)], args: &ReportArgs) -> anyhow::Result<Exit
             .iter()
             .any(|(_, r)| r.findings.iter().any(|f| f.severity >= t))
     });
-    Ok(if hit { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if hit {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// A file-name-safe version of a bundle path, for per-bundle report folders.
@@ -344,7 +360,13 @@ fn safe_name(path: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "bundle".into());
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(80)
         .collect()
 }
@@ -387,7 +409,12 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                     writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
                 }
                 ListFormat::Table => {
-                    let width = rules.rules.iter().map(|r| r.spec.id.len()).max().unwrap_or(2);
+                    let width = rules
+                        .rules
+                        .iter()
+                        .map(|r| r.spec.id.len())
+                        .max()
+                        .unwrap_or(2);
                     writeln!(out, "{:width$}  {:8}  TITLE", "ID", "SEVERITY")?;
                     for r in &rules.rules {
                         writeln!(
@@ -433,8 +460,10 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             let cases = testing::discover(&fixtures)
                 .with_context(|| format!("reading fixtures in {}", fixtures.display()))?;
             let opts = Options::default();
-            let results: Vec<testing::CaseResult> =
-                cases.par_iter().map(|c| testing::run_case(c, &rules, &opts)).collect();
+            let results: Vec<testing::CaseResult> = cases
+                .par_iter()
+                .map(|c| testing::run_case(c, &rules, &opts))
+                .collect();
             let summary: Vec<testing::RuleSummary> = testing::summarize(&rules, &results)
                 .into_iter()
                 .filter(|s| glob.as_ref().is_none_or(|g| g.is_match(&s.id)))
@@ -448,7 +477,11 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
-                writeln!(out, "{:width$}  {:9}  {:5}  {:5}", s.id, status, s.firing_cases, s.quiet_cases)?;
+                writeln!(
+                    out,
+                    "{:width$}  {:9}  {:5}  {:5}",
+                    s.id, status, s.firing_cases, s.quiet_cases
+                )?;
                 for p in &s.problems {
                     writeln!(out, "    {p}")?;
                 }
@@ -463,7 +496,11 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                 bad,
                 results.len()
             )?;
-            Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if bad == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -13,7 +13,7 @@ use regex::Regex;
 
 use super::logs::{self, LogFile, LogPatterns};
 use super::tree::{self, Limits as TreeLimits};
-use super::{curl, describe, objects, table, FileRecord, Object, ParseError, Probe, TextFile};
+use super::{FileRecord, Object, ParseError, Probe, TextFile, curl, describe, objects, table};
 use crate::bundle::Layout;
 
 /// A fact about collection found while classifying.
@@ -110,14 +110,14 @@ pub fn attach_log_identity(layout: Layout, log: &mut LogFile) {
         None => (stem, false),
     };
     // `.../logs/<ns>/<pod>/<container>.log`: troubleshoot and our collector.
-    if let Some(i) = parts.iter().position(|p| *p == "logs") {
-        if parts.len() == i + 4 {
-            log.namespace = Some(parts[i + 1].to_string());
-            log.pod = Some(parts[i + 2].to_string());
-            log.container = Some(stem.to_string());
-            log.previous = previous;
-            return;
-        }
+    if let Some(i) = parts.iter().position(|p| *p == "logs")
+        && parts.len() == i + 4
+    {
+        log.namespace = Some(parts[i + 1].to_string());
+        log.pod = Some(parts[i + 2].to_string());
+        log.container = Some(stem.to_string());
+        log.previous = previous;
+        return;
     }
     match layout {
         Layout::MustGather => {
@@ -181,7 +181,7 @@ fn is_archive(bytes: &[u8]) -> bool {
         || bytes.get(257..262) == Some(b"ustar".as_slice())
         || bytes.starts_with(b"PK\x03\x04")
         // An empty tar is only its two zero end-of-archive blocks.
-        || (bytes.len() >= 1024 && bytes.len() % 512 == 0 && bytes.iter().all(|b| *b == 0))
+        || (bytes.len() >= 1024 && bytes.len().is_multiple_of(512) && bytes.iter().all(|b| *b == 0))
 }
 
 /// Parses YAML documents; a troubleshoot redaction marker written as a bare
@@ -235,7 +235,10 @@ fn troubleshoot_file(path: &str, text: &str, parsed: &mut Parsed) -> bool {
         parsed.record.class = "metadata".into();
         match tree::parse_json(text, &limits) {
             Ok(doc) => {
-                parsed.cluster_version = doc.get("string").and_then(|n| n.as_str()).map(str::to_string);
+                parsed.cluster_version = doc
+                    .get("string")
+                    .and_then(|n| n.as_str())
+                    .map(str::to_string);
             }
             Err(e) => parsed.error(Some(e.line), e.message),
         }
@@ -282,7 +285,10 @@ fn troubleshoot_file(path: &str, text: &str, parsed: &mut Parsed) -> bool {
     }
     let (dir, file) = match rest.split_once('/') {
         Some((dir, file)) => (dir, Some(file)),
-        None => (rest.trim_end_matches(".json").trim_end_matches(".yaml"), None),
+        None => (
+            rest.trim_end_matches(".json").trim_end_matches(".yaml"),
+            None,
+        ),
     };
     let hint = if dir == "custom-resources" {
         None
@@ -346,7 +352,10 @@ fn collector_manifest(text: &str, parsed: &mut Parsed) {
     };
     for doc in docs {
         for step in doc.select("steps[*]") {
-            let kind = step.get("kind").and_then(|n| n.as_str()).unwrap_or_default();
+            let kind = step
+                .get("kind")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default();
             if !super::is_fact_kind(kind) {
                 continue;
             }
@@ -364,7 +373,10 @@ fn collector_manifest(text: &str, parsed: &mut Parsed) {
                     .and_then(|n| n.scalar_text())
                     .map(|t| t.into_owned())
                     .unwrap_or_else(|| format!("exit code {exit}"));
-                let command = step.get("command").and_then(|n| n.as_str()).unwrap_or_default();
+                let command = step
+                    .get("command")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default();
                 parsed.signals.push(Signal::Failed {
                     kind: kind.into(),
                     error: format!("`{command}` failed: {error}"),
@@ -390,7 +402,13 @@ fn blank_outside(lines: &[&str], start: usize, end: usize, blank_first: bool) ->
 }
 
 /// Classifies by content, segment by segment.
-fn by_content(path: &str, text: &str, patterns: &LogPatterns, _hint: Option<&str>, parsed: &mut Parsed) {
+fn by_content(
+    path: &str,
+    text: &str,
+    patterns: &LogPatterns,
+    _hint: Option<&str>,
+    parsed: &mut Parsed,
+) {
     let lower = path.to_ascii_lowercase();
     let trimmed = text.trim_start();
     keep_text(path, text, parsed);
@@ -410,7 +428,10 @@ fn by_content(path: &str, text: &str, patterns: &LogPatterns, _hint: Option<&str
             }
             Err(e) if lower.ends_with(".json") => {
                 parsed.record.class = "unparsable".into();
-                parsed.error(Some(e.line), format!("invalid JSON: {} (column {})", e.message, e.column));
+                parsed.error(
+                    Some(e.line),
+                    format!("invalid JSON: {} (column {})", e.message, e.column),
+                );
                 return;
             }
             Err(_) => {}
@@ -463,7 +484,13 @@ fn segment(
     let cmd_word = |w: &str| cmd.is_some_and(|c| c.split_whitespace().any(|x| x == w));
     let is_curl = cmd.is_some_and(|c| c.trim_start_matches("sudo ").starts_with("curl"));
     let wants_structured = cmd.is_some_and(|c| {
-        c.contains("-o yaml") || c.contains("-oyaml") || c.contains("-o json") || c.contains("-ojson") || c.contains("--output=yaml") || c.contains("--output=json") || c.contains("get --raw")
+        c.contains("-o yaml")
+            || c.contains("-oyaml")
+            || c.contains("-o json")
+            || c.contains("-ojson")
+            || c.contains("--output=yaml")
+            || c.contains("--output=json")
+            || c.contains("get --raw")
     });
     if is_curl || (cmd.is_none() && curl::looks_like_curl(&seg_text)) {
         let calls = curl::parse_curl(&seg_text);
@@ -503,7 +530,10 @@ fn segment(
             }
             Err(e) => {
                 if wants_structured || path.ends_with(".yaml") || path.ends_with(".yml") {
-                    parsed.error(Some(e.line), format!("invalid YAML: {} (column {})", e.message, e.column));
+                    parsed.error(
+                        Some(e.line),
+                        format!("invalid YAML: {} (column {})", e.message, e.column),
+                    );
                     return "unparsable";
                 }
             }
@@ -540,21 +570,21 @@ fn segment(
             return "describe";
         }
     }
-    if cmd_word("logs") || (cmd.is_none() && looks_like_log(&body_text)) {
-        if let Ok(mut files) = logs::scan(path, &mut body_text.as_bytes(), patterns) {
-            for f in &mut files {
-                if let Some(c) = cmd {
-                    log_identity_from_command(c, f);
-                }
-                if f.pod.is_none() {
-                    attach_log_identity(Layout::Loose, f);
-                }
-                f.start_line = (start + 1) as u32;
+    if (cmd_word("logs") || (cmd.is_none() && looks_like_log(&body_text)))
+        && let Ok(mut files) = logs::scan(path, &mut body_text.as_bytes(), patterns)
+    {
+        for f in &mut files {
+            if let Some(c) = cmd {
+                log_identity_from_command(c, f);
             }
-            parsed.record.facts += files.len();
-            parsed.logs.extend(files);
-            return "log";
+            if f.pod.is_none() {
+                attach_log_identity(Layout::Loose, f);
+            }
+            f.start_line = (start + 1) as u32;
         }
+        parsed.record.facts += files.len();
+        parsed.logs.extend(files);
+        return "log";
     }
     let tables = table::parse_tables(&seg_text);
     if !tables.is_empty() {
@@ -567,10 +597,10 @@ fn segment(
                     any = true;
                 }
                 Some(kind) => {
-                    if t.rows.is_empty() {
-                        if let Some(fk) = super::fact_kind_of(kind) {
-                            parsed.signals.push(Signal::Collected(fk.into()));
-                        }
+                    if t.rows.is_empty()
+                        && let Some(fk) = super::fact_kind_of(kind)
+                    {
+                        parsed.signals.push(Signal::Collected(fk.into()));
                     }
                     let found = objects::from_table(t, kind, path);
                     parsed.record.facts += found.len();
@@ -595,19 +625,19 @@ fn segment(
 }
 
 fn ensure_kind(body: &mut tree::Node, kind: &str) {
-    if let tree::Value::Map(entries) = &mut body.value {
-        if !entries.iter().any(|(k, _)| k == "kind") {
-            entries.insert(
-                0,
-                (
-                    "kind".into(),
-                    tree::Node {
-                        line: body.line,
-                        value: tree::Value::String(kind.into()),
-                    },
-                ),
-            );
-        }
+    if let tree::Value::Map(entries) = &mut body.value
+        && !entries.iter().any(|(k, _)| k == "kind")
+    {
+        entries.insert(
+            0,
+            (
+                "kind".into(),
+                tree::Node {
+                    line: body.line,
+                    value: tree::Value::String(kind.into()),
+                },
+            ),
+        );
     }
 }
 
@@ -624,7 +654,13 @@ fn event_object(path: &str, ev: &describe::EventRow) -> Object {
             ("type".into(), s(&ev.event_type)),
             ("reason".into(), s(&ev.reason)),
             ("message".into(), s(&ev.message)),
-            ("source".into(), tree::Node { line, value: tree::Value::Map(vec![("component".into(), s(&ev.from))]) }),
+            (
+                "source".into(),
+                tree::Node {
+                    line,
+                    value: tree::Value::Map(vec![("component".into(), s(&ev.from))]),
+                },
+            ),
             ("age".into(), s(&ev.age)),
         ]),
     };
@@ -660,7 +696,11 @@ static LOG_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn looks_like_log(text: &str) -> bool {
-    let sample: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(40).collect();
+    let sample: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(40)
+        .collect();
     if sample.is_empty() {
         return false;
     }
@@ -689,8 +729,12 @@ fn log_identity_from_command(cmd: &str, log: &mut LogFile) {
                 continue;
             }
             "-p" | "--previous" | "--previous=true" => log.previous = true,
-            _ if w.starts_with("--namespace=") => log.namespace = Some(w["--namespace=".len()..].to_string()),
-            _ if w.starts_with("--container=") => log.container = Some(w["--container=".len()..].to_string()),
+            _ if w.starts_with("--namespace=") => {
+                log.namespace = Some(w["--namespace=".len()..].to_string())
+            }
+            _ if w.starts_with("--container=") => {
+                log.container = Some(w["--container=".len()..].to_string())
+            }
             _ if w.starts_with('-') => {}
             _ if log.pod.is_none() => {
                 let pod = w.rsplit('/').next().unwrap_or(w);

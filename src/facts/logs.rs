@@ -149,7 +149,11 @@ pub fn scan(path: &str, reader: &mut dyn Read, patterns: &LogPatterns) -> io::Re
             finish(current, &last, line_no.saturating_sub(1));
             last.clear();
             match marker {
-                Marker::Start { namespace, pod, container } => files.push(LogFile {
+                Marker::Start {
+                    namespace,
+                    pod,
+                    container,
+                } => files.push(LogFile {
                     source: path.to_string(),
                     namespace: Some(namespace),
                     pod: Some(pod),
@@ -322,7 +326,10 @@ mod tests {
         assert_eq!(hits.first[0].line, 2);
         assert_eq!(hits.last.as_ref().map(|m| m.line), Some(3));
         assert!(!f.hits.contains_key(&1));
-        assert_eq!(f.last_line.as_ref().map(|m| m.text.as_str()), Some("I0101 done"));
+        assert_eq!(
+            f.last_line.as_ref().map(|m| m.text.as_str()),
+            Some("I0101 done")
+        );
     }
 
     #[test]
@@ -331,7 +338,10 @@ mod tests {
         let p = patterns(&["x509: "]);
         let files = scan("kube-system/ms-1/logs.txt", &mut text.as_bytes(), &p).expect("scan");
         let names: Vec<_> = files.iter().map(|f| f.container.clone()).collect();
-        assert_eq!(names, vec![Some("metrics-server".into()), Some("sidecar".into())]);
+        assert_eq!(
+            names,
+            vec![Some("metrics-server".into()), Some("sidecar".into())]
+        );
         assert_eq!(files[0].hits[&0].first[0].line, 2);
         assert_eq!(files[0].pod.as_deref(), Some("ms-1"));
     }

@@ -219,7 +219,11 @@ pub fn collect_archive(
 }
 
 /// Reads an in-memory bundle (the embedded demo) into a [`FactStore`].
-pub fn collect_memory(files: &[(String, &[u8])], limits: &Limits, patterns: &LogPatterns) -> FactStore {
+pub fn collect_memory(
+    files: &[(String, &[u8])],
+    limits: &Limits,
+    patterns: &LogPatterns,
+) -> FactStore {
     let mut sink = Sink::new(limits, patterns);
     let listing = bundle::read_memory(files, limits, |meta, reader| sink.take(meta, reader));
     sink.finish(listing)
@@ -352,10 +356,14 @@ fn assemble(
     }
     store.files.sort_by(|a, b| a.path.cmp(&b.path));
     store.objects.sort_by(|a, b| a.origin.cmp(&b.origin));
-    store.logs.sort_by(|a, b| (&a.source, &a.container).cmp(&(&b.source, &b.container)));
+    store
+        .logs
+        .sort_by(|a, b| (&a.source, &a.container).cmp(&(&b.source, &b.container)));
     store.probes.sort_by(|a, b| a.origin.cmp(&b.origin));
     store.texts.sort_by(|a, b| a.source.cmp(&b.source));
-    store.parse_errors.sort_by(|a, b| (&a.source, a.line).cmp(&(&b.source, b.line)));
+    store
+        .parse_errors
+        .sort_by(|a, b| (&a.source, a.line).cmp(&(&b.source, b.line)));
     store.collection = collection_status(&store, &signals);
     store
 }
@@ -389,7 +397,11 @@ fn collection_status(
                 classify::Signal::Present(k) if k == kind && count == 0 => {
                     status = Collection::Collected { count: 1 };
                 }
-                classify::Signal::Failed { kind: k, error, source } if k == kind && count == 0 => {
+                classify::Signal::Failed {
+                    kind: k,
+                    error,
+                    source,
+                } if k == kind && count == 0 => {
                     status = Collection::Failed {
                         error: error.clone(),
                         source: source.clone(),

@@ -82,10 +82,10 @@ fn collect(doc: Node, source: &str, hint: Option<&str>, out: &mut Vec<Object>, d
 
 /// The object kind a `kubectl get` table holds, from its command or its header.
 pub fn table_kind(table: &Table) -> Option<&'static str> {
-    if let Some(cmd) = &table.command {
-        if let Some(kind) = kind_from_command(cmd) {
-            return Some(kind);
-        }
+    if let Some(cmd) = &table.command
+        && let Some(kind) = kind_from_command(cmd)
+    {
+        return Some(kind);
     }
     let has = |c: &str| table.columns.iter().any(|x| x.eq_ignore_ascii_case(c));
     if has("CPU(cores)") || has("MEMORY(bytes)") {
@@ -136,9 +136,7 @@ pub fn kind_from_command(cmd: &str) -> Option<&'static str> {
         "endpointslice" | "endpointslices" => "EndpointSlice",
         "apiservice" | "apiservices" => "APIService",
         "no" | "node" | "nodes" => "Node",
-        "hpa" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => {
-            "HorizontalPodAutoscaler"
-        }
+        "hpa" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => "HorizontalPodAutoscaler",
         "ev" | "event" | "events" => "Event",
         "deploy" | "deployment" | "deployments" => "Deployment",
         "ds" | "daemonset" | "daemonsets" => "DaemonSet",
@@ -239,13 +237,13 @@ pub fn from_table(table: &Table, kind: &str, source: &str) -> Vec<Object> {
                 }
                 "APIService" => {
                     let mut spec = Vec::new();
-                    if let Some(svc) = present(cell("SERVICE")) {
-                        if let Some((ns, n)) = svc.split_once('/') {
-                            spec.push((
-                                "service",
-                                map(line, vec![("namespace", s(line, ns)), ("name", s(line, n))]),
-                            ));
-                        }
+                    if let Some(svc) = present(cell("SERVICE"))
+                        && let Some((ns, n)) = svc.split_once('/')
+                    {
+                        spec.push((
+                            "service",
+                            map(line, vec![("namespace", s(line, ns)), ("name", s(line, n))]),
+                        ));
                     }
                     let mut status = Vec::new();
                     if let Some(avail) = present(cell("AVAILABLE")) {
@@ -256,7 +254,8 @@ pub fn from_table(table: &Table, kind: &str, source: &str) -> Vec<Object> {
                             ),
                             None => (avail, None),
                         };
-                        let mut cond = vec![("type", s(line, "Available")), ("status", s(line, st))];
+                        let mut cond =
+                            vec![("type", s(line, "Available")), ("status", s(line, st))];
                         if let Some(r) = reason {
                             cond.push(("reason", s(line, r)));
                         }
@@ -313,7 +312,10 @@ pub fn from_table(table: &Table, kind: &str, source: &str) -> Vec<Object> {
                     if !addresses.is_empty() {
                         top.push((
                             "subsets",
-                            seq(line, vec![map(line, vec![("addresses", seq(line, addresses))])]),
+                            seq(
+                                line,
+                                vec![map(line, vec![("addresses", seq(line, addresses))])],
+                            ),
                         ));
                     }
                 }
@@ -338,8 +340,13 @@ pub fn from_table(table: &Table, kind: &str, source: &str) -> Vec<Object> {
                         }
                     }
                     top.push(("status", map(line, status)));
-                    if let Some((_, Node { value: Value::Map(md), .. })) =
-                        top.iter_mut().find(|(k, _)| *k == "metadata")
+                    if let Some((
+                        _,
+                        Node {
+                            value: Value::Map(md),
+                            ..
+                        },
+                    )) = top.iter_mut().find(|(k, _)| *k == "metadata")
                     {
                         md.push((
                             "labels".to_string(),
@@ -392,7 +399,10 @@ pub fn namespace_flag(cmd: &str) -> Option<String> {
         if *w == "-n" || *w == "--namespace" {
             return words.get(i + 1).map(|s| (*s).to_string());
         }
-        if let Some(v) = w.strip_prefix("--namespace=").or_else(|| w.strip_prefix("-n=")) {
+        if let Some(v) = w
+            .strip_prefix("--namespace=")
+            .or_else(|| w.strip_prefix("-n="))
+        {
             return Some(v.to_string());
         }
     }

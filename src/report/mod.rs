@@ -239,7 +239,12 @@ pub enum TemplateSource {
 }
 
 /// Renders the report in a format.
-pub fn render(report: &Report, format: Format, templates: &TemplateSource, color: bool) -> anyhow::Result<String> {
+pub fn render(
+    report: &Report,
+    format: Format,
+    templates: &TemplateSource,
+    color: bool,
+) -> anyhow::Result<String> {
     match format {
         Format::Json => Ok(serde_json::to_string_pretty(report)? + "\n"),
         Format::Text => Ok(text::render(report, color)),
@@ -248,7 +253,11 @@ pub fn render(report: &Report, format: Format, templates: &TemplateSource, color
     }
 }
 
-fn render_template(report: &Report, name: &str, templates: &TemplateSource) -> anyhow::Result<String> {
+fn render_template(
+    report: &Report,
+    name: &str,
+    templates: &TemplateSource,
+) -> anyhow::Result<String> {
     use anyhow::Context;
     let source = match templates {
         TemplateSource::Embedded => assets::template(name)
@@ -342,9 +351,14 @@ pub fn strings(lang: &str) -> BTreeMap<&'static str, &'static str> {
     let zh = lang == "zh";
     let pairs: &[(&str, &str, &str)] = &[
         ("title", "bundle-doctor report", "bundle-doctor 诊断报告"),
+        ("finding_title", "Finding", "问题"),
         ("verdict", "Verdict", "结论"),
         ("findings", "Findings", "发现的问题"),
-        ("no_findings", "No known failure signature fired.", "未命中任何已知故障特征。"),
+        (
+            "no_findings",
+            "No known failure signature fired.",
+            "未命中任何已知故障特征。",
+        ),
         ("severity", "Severity", "级别"),
         ("rule", "Rule", "规则"),
         ("summary", "Summary", "说明"),
@@ -384,29 +398,47 @@ pub fn collect_hint(kind: &str, layout: Layout, lang: &str) -> String {
     let zh = lang == "zh";
     let kubectl = match kind {
         "apiservices" => "kubectl get apiservices -o yaml > apiservices.yaml",
-        "pods" => "kubectl get pods -A -o wide > pods-wide.txt; kubectl get pods -n kube-system -o yaml > pods-kube-system.yaml",
+        "pods" => {
+            "kubectl get pods -A -o wide > pods-wide.txt; kubectl get pods -n kube-system -o yaml > pods-kube-system.yaml"
+        }
         "services" => "kubectl get svc -A -o yaml > services.yaml",
         "endpoints" => "kubectl get endpoints -n kube-system -o yaml > endpoints.yaml",
-        "endpointslices" => "kubectl get endpointslices -n kube-system -o yaml > endpointslices.yaml",
+        "endpointslices" => {
+            "kubectl get endpointslices -n kube-system -o yaml > endpointslices.yaml"
+        }
         "deployments" => "kubectl get deploy -n kube-system -o yaml > deployments.yaml",
         "daemonsets" => "kubectl get ds -n kube-system -o yaml > daemonsets.yaml",
         "replicasets" => "kubectl get rs -n kube-system -o yaml > replicasets.yaml",
         "nodes" => "kubectl get nodes -o wide > nodes.txt",
         "events" => "kubectl get events -A -o yaml > events.yaml",
-        "hpas" => "kubectl get hpa -A -o yaml > hpas.yaml; kubectl describe hpa -A > hpa-describe.txt",
+        "hpas" => {
+            "kubectl get hpa -A -o yaml > hpas.yaml; kubectl describe hpa -A > hpa-describe.txt"
+        }
         "configmaps" => "kubectl get cm -n kube-system -o yaml > configmaps.yaml",
         "namespaces" => "kubectl get ns -o yaml > namespaces.yaml",
-        "logs" => "kubectl -n kube-system logs -l k8s-app=metrics-server --all-containers --tail=2000 > metrics-server.log (and --previous > metrics-server-previous.log)",
-        "probes" => "on a control-plane node: curl -ik --max-time 10 https://<metrics-server ClusterIP>:443/apis/metrics.k8s.io/v1beta1 > curl-metrics.txt 2>&1",
+        "logs" => {
+            "kubectl -n kube-system logs -l k8s-app=metrics-server --all-containers --tail=2000 > metrics-server.log (and --previous > metrics-server-previous.log)"
+        }
+        "probes" => {
+            "on a control-plane node: curl -ik --max-time 10 https://<metrics-server ClusterIP>:443/apis/metrics.k8s.io/v1beta1 > curl-metrics.txt 2>&1"
+        }
         "top" => "kubectl top nodes > kubectl-top.txt 2>&1",
         "discovery" => "kubectl api-resources > api-resources.txt 2>&1",
         _ => "",
     };
     let troubleshoot_extra = match kind {
-        "apiservices" => Some("add a `clusterResources` run or `run` collector: `kubectl get apiservices -o yaml` (troubleshoot does not collect APIServices by default)"),
-        "probes" => Some("add an `http` or `runPod` collector that runs `curl -ik` against the metrics-server Service"),
-        "logs" => Some("add a `logs` collector with `selector: [k8s-app=metrics-server]` in the metrics-server namespace"),
-        "hpas" => Some("add a `run` collector for `kubectl get hpa -A -o yaml` or a `clusterResources` collector that includes HPAs"),
+        "apiservices" => Some(
+            "add a `clusterResources` run or `run` collector: `kubectl get apiservices -o yaml` (troubleshoot does not collect APIServices by default)",
+        ),
+        "probes" => Some(
+            "add an `http` or `runPod` collector that runs `curl -ik` against the metrics-server Service",
+        ),
+        "logs" => Some(
+            "add a `logs` collector with `selector: [k8s-app=metrics-server]` in the metrics-server namespace",
+        ),
+        "hpas" => Some(
+            "add a `run` collector for `kubectl get hpa -A -o yaml` or a `clusterResources` collector that includes HPAs",
+        ),
         _ => None,
     };
     let own = "or run the collector: bundle-doctor collect-script > collect.sh && sh collect.sh";

@@ -36,7 +36,10 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             r"(--(?:token|password|client-secret|kubelet-client-key-data)[= ])\S+",
             "${1}***REDACTED***",
         ),
-        p(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}", "***REDACTED jwt***"),
+        p(
+            r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+            "***REDACTED jwt***",
+        ),
     ]
 });
 
@@ -90,7 +93,8 @@ mod tests {
 
     #[test]
     fn removes_pem_bodies_and_keeps_lines() {
-        let text = "a\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAKC\n-----END RSA PRIVATE KEY-----\nb";
+        let text =
+            "a\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAKC\n-----END RSA PRIVATE KEY-----\nb";
         let out = redact(text);
         assert!(!out.contains("MIIEow"), "{out}");
         assert_eq!(out.lines().count(), text.lines().count(), "{out}");

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{strings, Report};
+use super::{Report, strings};
 use crate::rules::Severity;
 
 struct Paint {
@@ -38,7 +38,13 @@ impl Paint {
 /// Removes control characters (ANSI escapes included) from bundle text; keeps newlines and tabs.
 pub fn sanitize(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{fffd}' } else { c })
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -79,17 +85,38 @@ pub fn render(r: &Report, color: bool) -> String {
             p.severity(f.severity),
             p.bold(&f.id),
             sanitize(&f.title),
-            if f.symptom { format!(" ({})", t["symptom"]) } else { String::new() }
+            if f.symptom {
+                format!(" ({})", t["symptom"])
+            } else {
+                String::new()
+            }
         );
         if nested {
-            let _ = writeln!(out, "{pad}  {}: {}", t["explained_by"], f.explained_by.join(", "));
+            let _ = writeln!(
+                out,
+                "{pad}  {}: {}",
+                t["explained_by"],
+                f.explained_by.join(", ")
+            );
         }
-        let _ = writeln!(out, "{}", indent(&sanitize(&f.summary), &format!("{pad}  ")));
+        let _ = writeln!(
+            out,
+            "{}",
+            indent(&sanitize(&f.summary), &format!("{pad}  "))
+        );
         if !f.evidence.is_empty() {
             let _ = writeln!(out, "{pad}  {}:", p.bold(t["evidence"]));
             for e in &f.evidence {
-                let _ = writeln!(out, "{pad}    {}", p.dim(&format!("{}:{}", sanitize(&e.source), e.line)));
-                let _ = writeln!(out, "{}", indent(&sanitize(&e.excerpt), &format!("{pad}      ")));
+                let _ = writeln!(
+                    out,
+                    "{pad}    {}",
+                    p.dim(&format!("{}:{}", sanitize(&e.source), e.line))
+                );
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    indent(&sanitize(&e.excerpt), &format!("{pad}      "))
+                );
             }
         }
         if !f.explains.is_empty() {
@@ -97,25 +124,55 @@ pub fn render(r: &Report, color: bool) -> String {
         }
         if !nested {
             let _ = writeln!(out, "{pad}  {}:", p.bold(t["remediation"]));
-            let _ = writeln!(out, "{}", indent(&sanitize(&f.remediation), &format!("{pad}    ")));
+            let _ = writeln!(
+                out,
+                "{}",
+                indent(&sanitize(&f.remediation), &format!("{pad}    "))
+            );
         }
         if !f.references.is_empty() {
-            let _ = writeln!(out, "{pad}  {}: {}", t["references"], f.references.join(" "));
+            let _ = writeln!(
+                out,
+                "{pad}  {}: {}",
+                t["references"],
+                f.references.join(" ")
+            );
         }
         out.push('\n');
     }
     if !r.not_evaluated.is_empty() {
-        let _ = writeln!(out, "{} ({}):", p.bold(t["not_evaluated"]), r.not_evaluated.len());
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            p.bold(t["not_evaluated"]),
+            r.not_evaluated.len()
+        );
         for n in &r.not_evaluated {
-            let _ = writeln!(out, "  {}  {}: {}", n.id, t["missing"], n.missing.join(", "));
+            let _ = writeln!(
+                out,
+                "  {}  {}: {}",
+                n.id,
+                t["missing"],
+                n.missing.join(", ")
+            );
         }
         out.push('\n');
     }
     if !r.parse_errors.is_empty() {
-        let _ = writeln!(out, "{} ({}):", p.bold(t["parse_errors"]), r.parse_errors.len());
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            p.bold(t["parse_errors"]),
+            r.parse_errors.len()
+        );
         for e in &r.parse_errors {
             let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            let _ = writeln!(out, "  {}{line}: {}", sanitize(&e.source), sanitize(&e.error));
+            let _ = writeln!(
+                out,
+                "  {}{line}: {}",
+                sanitize(&e.source),
+                sanitize(&e.error)
+            );
         }
         out.push('\n');
     }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 use super::model::{ProbeOutcome, Severity};
 use super::{CLog, CObject, CProbe, CText, Compiled, Rule, RuleSet};
@@ -241,7 +241,11 @@ fn link_causes(rules: &RuleSet, findings: &mut Vec<Finding>) {
         .collect();
     for f in findings.iter_mut() {
         if let Some(list) = explains.get(f.id.as_str()) {
-            f.explains = list.iter().filter(|id| fired.contains(id)).cloned().collect();
+            f.explains = list
+                .iter()
+                .filter(|id| fired.contains(id))
+                .cloned()
+                .collect();
         }
     }
     let pairs: Vec<(String, String)> = findings
@@ -249,10 +253,10 @@ fn link_causes(rules: &RuleSet, findings: &mut Vec<Finding>) {
         .flat_map(|f| f.explains.iter().map(move |s| (f.id.clone(), s.clone())))
         .collect();
     for (cause, symptom) in pairs {
-        if let Some(f) = findings.iter_mut().find(|f| f.id == symptom) {
-            if !f.explained_by.contains(&cause) {
-                f.explained_by.push(cause);
-            }
+        if let Some(f) = findings.iter_mut().find(|f| f.id == symptom)
+            && !f.explained_by.contains(&cause)
+        {
+            f.explained_by.push(cause);
         }
     }
     let order: HashMap<&str, usize> = rules
@@ -335,19 +339,23 @@ fn test_predicate<'n>(
         .collect();
     let passes = |n: &Node, vars: &mut Map<String, Json>| -> bool {
         let text = n.scalar_text();
-        if let Some(eq) = &p.equals {
-            if text.as_deref() != Some(eq.text().as_str()) {
-                return false;
-            }
+        if let Some(eq) = &p.equals
+            && text.as_deref() != Some(eq.text().as_str())
+        {
+            return false;
         }
-        if let Some(list) = &p.one_of {
-            if !list.iter().any(|v| text.as_deref() == Some(v.text().as_str())) {
-                return false;
-            }
+        if let Some(list) = &p.one_of
+            && !list
+                .iter()
+                .any(|v| text.as_deref() == Some(v.text().as_str()))
+        {
+            return false;
         }
         if let Some(want) = &p.contains {
             let ok = match n.as_seq() {
-                Some(items) => items.iter().any(|i| i.scalar_text().as_deref() == Some(want.as_str())),
+                Some(items) => items
+                    .iter()
+                    .any(|i| i.scalar_text().as_deref() == Some(want.as_str())),
                 None => text.as_deref().is_some_and(|t| t.contains(want.as_str())),
             };
             if !ok {
@@ -400,7 +408,7 @@ fn test_predicate<'n>(
             }
         }
     }
-    let exists_ok = p.exists.is_none_or(|want| want == !non_null.is_empty());
+    let exists_ok = p.exists.is_none_or(|want| want != non_null.is_empty());
     let value_ok = !value_tests || found.is_some();
     let ok = exists_ok && value_ok;
     if ok != p.negate {
@@ -424,22 +432,29 @@ fn eval_object(o: &CObject, ctx: &Ctx<'_>) -> Option<Hit> {
     let mut hit = Hit::default();
     let mut matched = 0u64;
     for obj in ctx.facts.objects_of(&o.spec.kind) {
-        if let Some(g) = &o.name {
-            if !g.is_match(&obj.name) {
-                continue;
-            }
+        if let Some(g) = &o.name
+            && !g.is_match(&obj.name)
+        {
+            continue;
         }
-        if let Some(g) = &o.namespace {
-            if !obj.namespace.as_deref().is_some_and(|ns| g.is_match(ns)) {
-                continue;
-            }
+        if let Some(g) = &o.namespace
+            && !obj.namespace.as_deref().is_some_and(|ns| g.is_match(ns))
+        {
+            continue;
         }
         let mut vars = Map::new();
         let mut cited: Vec<&Node> = Vec::new();
+        let mut cited_regex: Vec<&Node> = Vec::new();
         let mut ok = true;
         for (p, re) in o.spec.predicates.iter().zip(&o.regexes) {
             match test_predicate(p, re.as_ref(), &obj.body, &mut vars) {
-                Some(node) => cited.extend(node),
+                Some(node) => {
+                    // The value a regex matched is the telling evidence; equality checks only qualify it.
+                    if p.regex.is_some() {
+                        cited_regex.extend(node);
+                    }
+                    cited.extend(node);
+                }
                 None => {
                     ok = false;
                     break;
@@ -459,7 +474,12 @@ fn eval_object(o: &CObject, ctx: &Ctx<'_>) -> Option<Hit> {
             json!({"kind": obj.kind, "name": obj.name, "namespace": obj.namespace, "source": obj.origin.source, "line": obj.origin.line})
         });
         if hit.evidence.len() < MAX_EVIDENCE {
-            let mut lines: Vec<u32> = cited.iter().map(|n| n.line).collect();
+            let telling = if cited_regex.is_empty() {
+                &cited
+            } else {
+                &cited_regex
+            };
+            let mut lines: Vec<u32> = telling.iter().map(|n| n.line).collect();
             if lines.is_empty() {
                 lines.push(obj.origin.line);
             }
@@ -489,26 +509,30 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
     let mut files = 0usize;
     for log in &ctx.facts.logs {
         // A pod name guessed from a loose file's name is a hint, not a filter.
-        let guessed = ctx.facts.layout == Some(crate::bundle::Layout::Loose) && log.namespace.is_none();
-        if let Some(g) = &l.pod {
-            if !guessed && !log.pod.as_deref().is_some_and(|p| g.is_match(p)) {
-                continue;
-            }
+        let guessed =
+            ctx.facts.layout == Some(crate::bundle::Layout::Loose) && log.namespace.is_none();
+        if let Some(g) = &l.pod
+            && !guessed
+            && !log.pod.as_deref().is_some_and(|p| g.is_match(p))
+        {
+            continue;
         }
-        if let Some(g) = &l.namespace {
-            if !guessed && !log.namespace.as_deref().is_some_and(|p| g.is_match(p)) {
-                continue;
-            }
+        if let Some(g) = &l.namespace
+            && !guessed
+            && !log.namespace.as_deref().is_some_and(|p| g.is_match(p))
+        {
+            continue;
         }
-        if let Some(g) = &l.container {
-            if !guessed && !log.container.as_deref().is_some_and(|p| g.is_match(p)) {
-                continue;
-            }
+        if let Some(g) = &l.container
+            && !guessed
+            && !log.container.as_deref().is_some_and(|p| g.is_match(p))
+        {
+            continue;
         }
-        if let Some(prev) = l.spec.previous {
-            if log.previous != prev {
-                continue;
-            }
+        if let Some(prev) = l.spec.previous
+            && log.previous != prev
+        {
+            continue;
         }
         let Some(hits) = log.hits.get(&l.pattern) else {
             continue;
@@ -516,10 +540,10 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
         total += hits.count;
         files += 1;
         let mut shown: Vec<&crate::facts::LogMatch> = hits.first.iter().take(3).collect();
-        if let Some(last) = &hits.last {
-            if !shown.iter().any(|m| m.line == last.line) {
-                shown.push(last);
-            }
+        if let Some(last) = &hits.last
+            && !shown.iter().any(|m| m.line == last.line)
+        {
+            shown.push(last);
         }
         for m in shown {
             if hit.evidence.len() >= MAX_EVIDENCE {
@@ -566,24 +590,32 @@ fn eval_probe(p: &CProbe, ctx: &Ctx<'_>) -> Option<Hit> {
     let mut matched = false;
     for probe in &ctx.facts.probes {
         let call = &probe.call;
-        if let Some(g) = &p.url {
-            if !call.url.as_deref().is_some_and(|u| g.is_match(u)) {
-                continue;
-            }
-        }
-        if !p.spec.outcome.is_empty()
-            && !p.spec.outcome.iter().any(|o| outcome_matches(*o, &call.outcome))
+        if let Some(g) = &p.url
+            && !call.url.as_deref().is_some_and(|u| g.is_match(u))
         {
             continue;
         }
-        if let Some(status) = p.spec.status {
-            if call.http_status != Some(status) {
-                continue;
-            }
+        if !p.spec.outcome.is_empty()
+            && !p
+                .spec
+                .outcome
+                .iter()
+                .any(|o| outcome_matches(*o, &call.outcome))
+        {
+            continue;
+        }
+        if let Some(status) = p.spec.status
+            && call.http_status != Some(status)
+        {
+            continue;
         }
         let mut vars = Map::new();
         if let Some(re) = &p.regex {
-            let text = format!("{}\n{}", call.error.as_deref().unwrap_or_default(), call.body);
+            let text = format!(
+                "{}\n{}",
+                call.error.as_deref().unwrap_or_default(),
+                call.body
+            );
             if !captures_into(re, &text, &mut vars) {
                 continue;
             }
@@ -622,10 +654,10 @@ fn eval_text(t: &CText, ctx: &Ctx<'_>) -> Option<Hit> {
     let mut hit = Hit::default();
     let mut count = 0u64;
     for file in &ctx.facts.texts {
-        if let Some(g) = &t.file {
-            if !g.is_match(&file.source) {
-                continue;
-            }
+        if let Some(g) = &t.file
+            && !g.is_match(&file.source)
+        {
+            continue;
         }
         if !t.regex.is_match(&file.text) {
             continue;

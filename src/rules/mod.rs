@@ -23,8 +23,8 @@ use globset::{Glob, GlobMatcher};
 use regex::Regex;
 
 use crate::assets;
-use crate::facts::{self, tree, LogPatterns};
-pub use eval::{evaluate, Evaluation, Evidence, Finding, NotEvaluated};
+use crate::facts::{self, LogPatterns, tree};
+pub use eval::{Evaluation, Evidence, Finding, NotEvaluated, evaluate};
 pub use model::{Condition, RuleFile, Severity};
 
 /// A problem in a rule file, located as precisely as the file allows.
@@ -44,7 +44,11 @@ pub struct RuleError {
 
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
         }
@@ -226,7 +230,11 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
             patterns: &mut patterns,
         };
         if let Some(first) = seen.insert(spec.id.as_str(), file.as_str()) {
-            v.error("id", format!("duplicate rule id `{}` (also in {first})", spec.id), None);
+            v.error(
+                "id",
+                format!("duplicate rule id `{}` (also in {first})", spec.id),
+                None,
+            );
         }
         v.check_meta(spec, &ids);
         let matcher = v.compile(&spec.matcher, "match");
@@ -234,7 +242,12 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
             .severity_when
             .iter()
             .enumerate()
-            .map(|(i, sw)| (sw.severity, v.compile(&sw.matcher, &format!("severity_when[{i}].match"))))
+            .map(|(i, sw)| {
+                (
+                    sw.severity,
+                    v.compile(&sw.matcher, &format!("severity_when[{i}].match")),
+                )
+            })
             .collect();
         rules.push(Rule {
             spec: spec.clone(),
@@ -335,7 +348,10 @@ impl Validator<'_> {
         if stem != spec.id {
             self.error(
                 "id",
-                format!("rule id `{}` does not match the file name `{stem}.yaml`", spec.id),
+                format!(
+                    "rule id `{}` does not match the file name `{stem}.yaml`",
+                    spec.id
+                ),
                 Some(format!("rename the file to `{}.yaml`", spec.id)),
             );
         }
@@ -398,7 +414,10 @@ impl Validator<'_> {
     }
 
     fn regex(&mut self, at: &str, pattern: &str) -> Option<Regex> {
-        match regex::RegexBuilder::new(pattern).size_limit(8 << 20).build() {
+        match regex::RegexBuilder::new(pattern)
+            .size_limit(8 << 20)
+            .build()
+        {
             Ok(r) => Some(r),
             Err(e) => {
                 self.error(at, format!("invalid regex: {e}"), None);
@@ -428,7 +447,11 @@ impl Validator<'_> {
             for (i, p) in o.predicates.iter().enumerate() {
                 let pat = format!("{at}.where[{i}]");
                 if let Err(e) = tree::validate_path(&p.path) {
-                    self.error(&format!("{pat}.path"), format!("invalid path `{}`: {e}", p.path), None);
+                    self.error(
+                        &format!("{pat}.path"),
+                        format!("invalid path `{}`: {e}", p.path),
+                        None,
+                    );
                 }
                 let tests = [
                     p.equals.is_some(),
@@ -442,14 +465,25 @@ impl Validator<'_> {
                     self.error(
                         &pat,
                         format!("predicate on `{}` tests nothing", p.path),
-                        Some("add one of equals, one_of, regex, exists, contains, gt, ge, lt, le".into()),
+                        Some(
+                            "add one of equals, one_of, regex, exists, contains, gt, ge, lt, le"
+                                .into(),
+                        ),
                     );
                 }
-                regexes.push(p.regex.as_ref().and_then(|r| self.regex(&format!("{pat}.regex"), r)));
+                regexes.push(
+                    p.regex
+                        .as_ref()
+                        .and_then(|r| self.regex(&format!("{pat}.regex"), r)),
+                );
             }
             for (var, path) in &o.bind {
                 if let Err(e) = tree::validate_path(path) {
-                    self.error(&format!("{at}.bind.{var}"), format!("invalid path `{path}`: {e}"), None);
+                    self.error(
+                        &format!("{at}.bind.{var}"),
+                        format!("invalid path `{path}`: {e}"),
+                        None,
+                    );
                 }
             }
             out.object = Some(CObject {
@@ -487,7 +521,10 @@ impl Validator<'_> {
             selectors += 1;
             let at = format!("{at}.probe");
             let url = self.glob(&format!("{at}.url"), p.url.as_ref());
-            let regex = p.regex.as_ref().and_then(|r| self.regex(&format!("{at}.regex"), r));
+            let regex = p
+                .regex
+                .as_ref()
+                .and_then(|r| self.regex(&format!("{at}.regex"), r));
             out.probe = Some(CProbe {
                 spec: p.clone(),
                 url,

@@ -80,11 +80,7 @@ pub struct Text {
 impl Text {
     /// The text in `lang` (`en` or `zh`), English otherwise.
     pub fn get(&self, lang: &str) -> &str {
-        if lang == "zh" {
-            &self.zh
-        } else {
-            &self.en
-        }
+        if lang == "zh" { &self.zh } else { &self.en }
     }
 }
 

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::RuleSet;
-use crate::report::Report;
 use crate::Options;
+use crate::report::Report;
 
 /// What a fixture expects; the file sits beside the bundle directory.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -161,7 +161,9 @@ pub fn run_case(case: &Case, rules: &RuleSet, options: &Options) -> CaseResult {
         Ok(e) => e,
         Err(e) => {
             result.status = Status::Error;
-            result.problems.push(format!("{}: {e}", case.expect.display()));
+            result
+                .problems
+                .push(format!("{}: {e}", case.expect.display()));
             return result;
         }
     };
@@ -190,7 +192,13 @@ pub fn run_case(case: &Case, rules: &RuleSet, options: &Options) -> CaseResult {
             )
             .map_err(|e| e.to_string())?;
             let eval = super::evaluate(rules, &facts, &options.lang);
-            Ok(Report::new("packed", &facts, eval, &options.lang, options.redact))
+            Ok(Report::new(
+                "packed",
+                &facts,
+                eval,
+                &options.lang,
+                options.redact,
+            ))
         });
     for (label, report) in [
         ("directory", direct.map_err(|e| e.to_string())),
@@ -215,11 +223,7 @@ fn worse(a: Status, b: Status) -> Status {
         Status::Missing => 3,
         Status::Error => 4,
     };
-    if rank(b) > rank(a) {
-        b
-    } else {
-        a
-    }
+    if rank(b) > rank(a) { b } else { a }
 }
 
 /// Checks a report against an expectation.
@@ -236,17 +240,19 @@ pub fn check(expect: &Expectation, report: &Report, label: &str, result: &mut Ca
     for id in &expect.not_fires {
         if fired.contains(&id.as_str()) {
             result.status = worse(result.status, Status::Noisy);
-            result.problems.push(format!("{label}: `{id}` fired but must not"));
+            result
+                .problems
+                .push(format!("{label}: `{id}` fired but must not"));
         }
     }
-    if let Some(first) = &expect.first {
-        if fired.first().copied() != Some(first.as_str()) {
-            result.status = worse(result.status, Status::Wrong);
-            result.problems.push(format!(
-                "{label}: first finding is {:?}, expected `{first}`",
-                fired.first()
-            ));
-        }
+    if let Some(first) = &expect.first
+        && fired.first().copied() != Some(first.as_str())
+    {
+        result.status = worse(result.status, Status::Wrong);
+        result.problems.push(format!(
+            "{label}: first finding is {:?}, expected `{first}`",
+            fired.first()
+        ));
     }
     if let Some(max) = expect.max_severity {
         for f in &report.findings {
@@ -277,9 +283,9 @@ pub fn check(expect: &Expectation, report: &Report, label: &str, result: &mut Ca
                     .iter()
                     .map(|e| format!("{}:{}", e.source, e.line))
                     .collect();
-                result
-                    .problems
-                    .push(format!("{label}: `{id}` does not cite {place} (cites {got:?})"));
+                result.problems.push(format!(
+                    "{label}: `{id}` does not cite {place} (cites {got:?})"
+                ));
             }
         }
     }
