@@ -241,6 +241,16 @@ where
     listing
 }
 
+fn too_many_entries(limits: &Limits) -> Notice {
+    Notice {
+        source: String::new(),
+        message: format!(
+            "more than --max-entries ({}) entries; the rest was not read",
+            limits.max_entries
+        ),
+    }
+}
+
 /// Identifies the archive format from its first bytes.
 fn sniff(head: &[u8]) -> Result<Format, String> {
     if head.starts_with(&[0x1f, 0x8b]) {
@@ -413,13 +423,7 @@ fn read_tar<R: Read, F>(
         };
         seen += 1;
         if seen > limits.max_entries {
-            listing.notices.push(Notice {
-                source: String::new(),
-                message: format!(
-                    "more than --max-entries ({}) entries; the rest was not read",
-                    limits.max_entries
-                ),
-            });
+            listing.notices.push(too_many_entries(limits));
             break;
         }
         let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -523,13 +527,7 @@ where
         }
         seen += 1;
         if seen > limits.max_entries {
-            listing.notices.push(Notice {
-                source: String::new(),
-                message: format!(
-                    "more than --max-entries ({}) entries; the rest was not read",
-                    limits.max_entries
-                ),
-            });
+            listing.notices.push(too_many_entries(limits));
             break;
         }
         let rel = item.path().strip_prefix(root).unwrap_or(item.path());

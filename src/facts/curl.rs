@@ -19,8 +19,10 @@ use std::sync::LazyLock;
 /// Maximum number of bytes of response body kept per call.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// How a curl call ended.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// How a curl call ended (also the vocabulary of the rules' `probe.outcome`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// HTTP 2xx/3xx response.
@@ -742,7 +744,7 @@ curl: (56) OpenSSL SSL_read: Connection reset by peer, errno 104\n";
     #[test]
     fn many_calls_in_one_file() {
         let calls = parse_curl(MULTI);
-        let outcomes: Vec<_> = calls.iter().map(|c| c.outcome.clone()).collect();
+        let outcomes: Vec<_> = calls.iter().map(|c| c.outcome).collect();
         assert_eq!(
             outcomes,
             vec![

@@ -10,9 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::model::{ProbeOutcome, Severity};
+use super::model::Severity;
 use super::{CLog, CObject, CProbe, CText, Compiled, Rule, RuleSet};
-use crate::facts::curl::Outcome;
 use crate::facts::{FactStore, Node};
 
 /// Evidence kept per selector, at most.
@@ -569,22 +568,6 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
     Some(hit)
 }
 
-fn outcome_matches(want: ProbeOutcome, got: &Outcome) -> bool {
-    matches!(
-        (want, got),
-        (ProbeOutcome::Ok, Outcome::Ok)
-            | (ProbeOutcome::HttpError, Outcome::HttpError)
-            | (ProbeOutcome::Timeout, Outcome::Timeout)
-            | (ProbeOutcome::Refused, Outcome::Refused)
-            | (ProbeOutcome::Dns, Outcome::Dns)
-            | (ProbeOutcome::Tls, Outcome::Tls)
-            | (ProbeOutcome::NoRoute, Outcome::NoRoute)
-            | (ProbeOutcome::Unreachable, Outcome::Unreachable)
-            | (ProbeOutcome::Reset, Outcome::Reset)
-            | (ProbeOutcome::Other, Outcome::Other)
-    )
-}
-
 fn eval_probe(p: &CProbe, ctx: &Ctx<'_>) -> Option<Hit> {
     let mut hit = Hit::default();
     let mut matched = false;
@@ -595,13 +578,7 @@ fn eval_probe(p: &CProbe, ctx: &Ctx<'_>) -> Option<Hit> {
         {
             continue;
         }
-        if !p.spec.outcome.is_empty()
-            && !p
-                .spec
-                .outcome
-                .iter()
-                .any(|o| outcome_matches(*o, &call.outcome))
-        {
+        if !p.spec.outcome.is_empty() && !p.spec.outcome.contains(&call.outcome) {
             continue;
         }
         if let Some(status) = p.spec.status

@@ -243,39 +243,13 @@ pub struct ProbeSelector {
     pub url: Option<String>,
     /// The call ended with one of these outcomes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub outcome: Vec<ProbeOutcome>,
+    pub outcome: Vec<crate::facts::curl::Outcome>,
     /// The HTTP status code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// A regex over the curl error and the response body; named groups become variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
-}
-
-/// How a `curl` call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProbeOutcome {
-    /// HTTP 2xx or 3xx.
-    Ok,
-    /// HTTP 4xx or 5xx.
-    HttpError,
-    /// Connection or operation timed out (curl 28).
-    Timeout,
-    /// Connection refused (curl 7).
-    Refused,
-    /// Host name did not resolve (curl 6).
-    Dns,
-    /// TLS handshake or certificate failure (curl 35, 60...).
-    Tls,
-    /// No route to host.
-    NoRoute,
-    /// Network is unreachable.
-    Unreachable,
-    /// Connection reset.
-    Reset,
-    /// Another curl error.
-    Other,
 }
 
 /// Selects lines of non-log text files (tables, `kubectl` output, discovery errors...).
