@@ -50,5 +50,11 @@ fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
 /// The collector script (`collect/collect.sh`), printed by `bundle-doctor collect-script`.
 pub const COLLECT_SCRIPT: &str = include_str!("../collect/collect.sh");
 
+/// The commented rule file written by `bundle-doctor rules new`.
+pub const RULE_TEMPLATE: &str = include_str!("../templates/new-rule.yaml");
+
+/// The starting fixture file written by `bundle-doctor rules new`.
+pub const FIXTURE_TEMPLATE: &str = include_str!("../templates/new-fixture-apiservice.yaml");
+
 /// Name shown for the demo bundle in reports.
 pub const DEMO_NAME: &str = "embedded:demo (kube-apiserver cannot reach metrics-server)";

@@ -232,3 +232,192 @@ fn collector_script_end_to_end() {
     );
     assert!(Path::new(&bundle).exists());
 }
+
+/// A valid rule body; each case below breaks one thing.
+fn rule(id: &str, extra: &str, summary: &str) -> String {
+    format!(
+        "id: {id}\nseverity: warning\ntitle: {{en: t, zh: 标题}}\n{extra}match:\n  text:\n    regex: 'x(?P<x>y)'\nsummary: {{en: '{summary}', zh: '说明'}}\nremediation: {{en: r, zh: 处理}}\n"
+    )
+}
+
+#[test]
+fn lint_reports_every_kind_of_mistake_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    let fixtures = dir.path().join("fixtures");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    std::fs::create_dir_all(fixtures.join("good-rule/fires")).expect("mkdir");
+    std::fs::write(
+        fixtures.join("good-rule/fires.yaml"),
+        "fires: [good-rule]\n",
+    )
+    .expect("write");
+    let files = [
+        ("good-rule", rule("good-rule", "", "ok {{ x }}")),
+        (
+            "misspelled",
+            rule("misspelled", "", "s").replace("severity:", "severty:"),
+        ),
+        (
+            "no-remediation",
+            rule("no-remediation", "", "s").replace("remediation: {en: r, zh: 处理}\n", ""),
+        ),
+        ("dup", rule("good-rule", "", "s")),
+        (
+            "bad-regex",
+            rule("bad-regex", "", "s").replace("'x(?P<x>y)'", "'x(unclosed'"),
+        ),
+        ("uncaptured", rule("uncaptured", "", "value {{ nope }}")),
+        (
+            "bad-explains",
+            rule("bad-explains", "explains: [good-rul]\n", "s"),
+        ),
+        (
+            "bad-requires",
+            rule("bad-requires", "requires: [apiservise]\n", "s"),
+        ),
+        (
+            "no-chinese",
+            rule("no-chinese", "", "s").replace("title: {en: t, zh: 标题}", "title: {en: t}"),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(rules.join(format!("{name}.yaml")), text).expect("write");
+    }
+    let o = bd(&[
+        "rules",
+        "lint",
+        rules.to_str().expect("utf-8"),
+        "--fixtures",
+        fixtures.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let r = rules.display().to_string();
+    for expected in [
+        format!("{r}/misspelled.yaml:2:1: unknown field `severty`"),
+        format!("{r}/no-remediation.yaml:1:1: missing field `remediation`"),
+        format!("{r}/bad-regex.yaml:6:1: invalid regex"),
+        format!(
+            "{r}/uncaptured.yaml:7:1: template variable `nope` in `summary.en` is not captured by any selector"
+        ),
+        format!("{r}/bad-explains.yaml:4:1: `explains` names unknown rule `good-rul`"),
+        format!("{r}/bad-requires.yaml:4:1: unknown fact kind `apiservise` in `requires`"),
+        format!("{r}/no-chinese.yaml:3:1: missing field `zh` in `title`"),
+        format!("{r}/good-rule.yaml:1:1: duplicate rule id `good-rule` (also in {r}/dup.yaml)"),
+    ] {
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(err.contains("did you mean `severity`?"), "{err}");
+    assert!(err.contains("did you mean `good-rule`?"), "{err}");
+    assert!(err.contains("did you mean `apiservices`?"), "{err}");
+    // The fixture check runs once the files load: fix them and lint again.
+    for (name, _) in &files[1..] {
+        std::fs::remove_file(rules.join(format!("{name}.yaml"))).expect("rm");
+    }
+    std::fs::write(rules.join("lonely.yaml"), rule("lonely", "", "s")).expect("write");
+    let o = bd(&[
+        "rules",
+        "lint",
+        rules.to_str().expect("utf-8"),
+        "--fixtures",
+        fixtures.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{r}/lonely.yaml:1:1: rule `lonely` has no fixtures"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn explain_traces_each_selector() {
+    let o = bd(&[
+        "rules",
+        "explain",
+        "apiservice-discovery-timeout",
+        "fixtures/apiservice-discovery-timeout/near-miss-bad-status",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("does not fire"), "{out}");
+    assert!(
+        out.contains("status.conditions[type=Available].status equals \"False\": holds"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAILS — found \"failing or missing response from https://10.96.106.114:443"),
+        "{out}"
+    );
+    let o = bd(&["rules", "explain", "apiservice-discovery-timeout", SEED]);
+    assert!(stdout(&o).contains("FIRES"));
+    let o = bd(&["rules", "explain", "apiservice-discovery-timeot", SEED]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `apiservice-discovery-timeout`"));
+}
+
+#[test]
+fn new_scaffolds_a_rule_that_lints_and_tests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    let fixtures = dir.path().join("fixtures");
+    let (r, f) = (
+        rules.to_str().expect("utf-8"),
+        fixtures.to_str().expect("utf-8"),
+    );
+    let o = bd(&[
+        "rules",
+        "new",
+        "my-new-signature",
+        "--rules",
+        r,
+        "--fixtures",
+        f,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(rules.join("my-new-signature.yaml").is_file());
+    assert!(fixtures.join("my-new-signature/fires.yaml").is_file());
+    assert!(
+        fixtures
+            .join("my-new-signature/near-miss/apiservice.yaml")
+            .is_file()
+    );
+    let lint = bd(&["rules", "lint", r, "--fixtures", f]);
+    assert_eq!(lint.status.code(), Some(0), "{}", stderr(&lint));
+    // The scaffold's firing fixture is a placeholder: `rules test` says the rule is missing there.
+    let test = bd(&["rules", "test", r, "--fixtures", f]);
+    assert_eq!(test.status.code(), Some(1));
+    assert!(stdout(&test).contains("missing"), "{}", stdout(&test));
+    assert_eq!(
+        bd(&["rules", "new", "Not_Kebab", "--rules", r])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn inventory_lists_layout_files_and_kinds() {
+    let o = bd(&[
+        "inventory",
+        "fixtures/kubelet-x509-no-ip-sans/fires-troubleshoot",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("layout: troubleshoot"), "{out}");
+    assert!(out.contains("apiservices      not collected"), "{out}");
+    assert!(
+        out.contains("cluster-resources/pods/kube-system.json"),
+        "{out}"
+    );
+    let o = bd(&["inventory", SEED, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["bundle"]["layout"], "loose");
+    assert_eq!(
+        v["inventory"]["collection"]["probes"]["status"],
+        "collected"
+    );
+}

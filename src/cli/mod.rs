@@ -44,6 +44,14 @@ enum Command {
     Rules(RulesCommand),
     /// Print the collector script: run it on a control-plane node with kubectl and curl to make a bundle.
     CollectScript,
+    /// Show what a bundle holds: the detected layout and why, every file's classification, facts per kind.
+    Inventory {
+        /// The bundle.
+        bundle: PathBuf,
+        /// Output as text or JSON.
+        #[arg(short, long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +120,30 @@ enum RulesCommand {
     Lint {
         /// Rule directory (default: the embedded rules).
         dir: Option<PathBuf>,
+        /// Fixture directory; each rule must have fixtures there (skipped when it does not exist).
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+    },
+    /// Explain, selector by selector, why a rule fired or did not on a bundle.
+    Explain {
+        /// Rule id.
+        id: String,
+        /// The bundle.
+        bundle: PathBuf,
+        /// Rule directory (default: the embedded rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Scaffold a new rule: rules/<ID>.yaml with every field commented, a firing and a near-miss fixture.
+    New {
+        /// The new rule id (kebab-case, naming the problem).
+        id: String,
+        /// Rule directory to write into.
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        /// Fixture directory to write into.
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
     },
     /// Run every rule against its fixture bundles.
     Test {
@@ -184,6 +216,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze(&args),
         Command::Demo(args) => demo(&args),
         Command::Rules(cmd) => rules_command(cmd),
+        Command::Inventory { bundle, format } => inventory(&bundle, format),
         Command::CollectScript => {
             std::io::stdout().write_all(crate::assets::COLLECT_SCRIPT.as_bytes())?;
             Ok(ExitCode::SUCCESS)
@@ -353,6 +386,181 @@ fn emit(reports: &[(PathBuf, Report)], args: &ReportArgs) -> anyhow::Result<Exit
     })
 }
 
+/// `rules lint`: load errors, plus rules without fixtures.
+fn lint(dir: Option<&PathBuf>, fixtures: &Path) -> anyhow::Result<ExitCode> {
+    let source = dir.map_or(RuleSource::Embedded, |d| RuleSource::Dir(d.clone()));
+    let mut problems: Vec<rules::RuleError> = Vec::new();
+    let mut count = 0;
+    match rules::load(&source) {
+        Ok(set) => {
+            count = set.rules.len();
+            if fixtures.is_dir() {
+                let cases = testing::discover(fixtures).unwrap_or_default();
+                for rule in &set.rules {
+                    let id = &rule.spec.id;
+                    let has = cases.iter().any(|c| &c.group == id);
+                    if !has {
+                        problems.push(rules::RuleError {
+                            file: rule.file.clone(),
+                            line: 1,
+                            column: 1,
+                            message: format!("rule `{id}` has no fixtures in {}/{id}/", fixtures.display()),
+                            hint: Some(format!("run `bundle-doctor rules new {id}` to scaffold a firing and a near-miss fixture")),
+                        });
+                    }
+                }
+            }
+        }
+        Err(errors) => problems = errors,
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if problems.is_empty() {
+        println!("{count} rules, no problems");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "bundle-doctor: {} problem(s) in the rule files",
+            problems.len()
+        );
+        Ok(ExitCode::from(2))
+    }
+}
+
+/// `rules new`: a commented rule file and two fixture cases.
+fn scaffold(id: &str, rules_dir: &Path, fixtures: &Path) -> anyhow::Result<ExitCode> {
+    let well_formed = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id.starts_with('-')
+        && !id.ends_with('-');
+    if !well_formed {
+        eprintln!(
+            "bundle-doctor: rule id `{id}` is not kebab-case (lower-case words joined by `-`)"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let rule_path = rules_dir.join(format!("{id}.yaml"));
+    if rule_path.exists() {
+        eprintln!("bundle-doctor: {} already exists", rule_path.display());
+        return Ok(ExitCode::from(2));
+    }
+    std::fs::create_dir_all(rules_dir)
+        .with_context(|| format!("creating {}", rules_dir.display()))?;
+    write_atomic(
+        &rule_path,
+        crate::assets::RULE_TEMPLATE
+            .replace("RULE-ID", id)
+            .as_bytes(),
+    )?;
+    let group = fixtures.join(id);
+    for (case, expect) in [
+        (
+            "fires",
+            format!(
+                "# Reproduces: <URL of the ticket or upstream report>\ndescription: the failure this rule recognises\nfires: [{id}]\nfirst: {id}\n"
+            ),
+        ),
+        (
+            "near-miss",
+            format!(
+                "# near miss: <what differs from the firing case>\ndescription: the same cluster without the failure\nnot_fires: [{id}]\n"
+            ),
+        ),
+    ] {
+        let bundle = group.join(case);
+        std::fs::create_dir_all(&bundle)
+            .with_context(|| format!("creating {}", bundle.display()))?;
+        write_atomic(&group.join(format!("{case}.yaml")), expect.as_bytes())?;
+        write_atomic(
+            &bundle.join("apiservice.yaml"),
+            crate::assets::FIXTURE_TEMPLATE.as_bytes(),
+        )?;
+    }
+    println!("wrote {}", rule_path.display());
+    println!(
+        "wrote {}/{{fires,near-miss}}/ and their expectations",
+        group.display()
+    );
+    println!(
+        "next: edit them, then run `bundle-doctor rules lint {}` and `bundle-doctor rules test {} --fixtures {}`",
+        rules_dir.display(),
+        rules_dir.display(),
+        fixtures.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `inventory`: what the bundle holds.
+fn inventory(bundle: &Path, format: ListFormat) -> anyhow::Result<ExitCode> {
+    let rules = match load_rules(None) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let report = match crate::analyze_path(bundle, &rules, &Options::default()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bundle-doctor: error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if matches!(format, ListFormat::Json) {
+        let v = serde_json::json!({
+            "bundle": report.bundle,
+            "inventory": report.inventory,
+            "parse_errors": report.parse_errors,
+            "notices": report.notices,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let s = report::text::sanitize;
+    writeln!(out, "bundle: {}", s(&report.bundle.path))?;
+    writeln!(
+        out,
+        "layout: {} ({})",
+        report.bundle.layout, report.bundle.layout_reason
+    )?;
+    if let Some(root) = &report.bundle.root {
+        writeln!(out, "top-level folder stripped: {}", s(root))?;
+    }
+    writeln!(
+        out,
+        "files: {}, bytes: {}\n",
+        report.bundle.files, report.bundle.bytes
+    )?;
+    writeln!(out, "{:16} STATUS", "KIND")?;
+    for (kind, c) in &report.inventory.collection {
+        let status = match c {
+            crate::facts::Collection::Collected { count } => format!("collected ({count})"),
+            crate::facts::Collection::Empty => "collected, empty".into(),
+            crate::facts::Collection::Failed { error, source } => {
+                format!("collection failed: {} ({})", s(error), s(source))
+            }
+            crate::facts::Collection::NotCollected => "not collected".into(),
+        };
+        writeln!(out, "{kind:16} {status}")?;
+    }
+    writeln!(out, "\n{:16} {:6} FILE", "CLASS", "FACTS")?;
+    for f in &report.inventory.files {
+        writeln!(out, "{:16} {:6} {}", f.class, f.facts, s(&f.path))?;
+    }
+    for (alias, target) in &report.inventory.aliases {
+        writeln!(out, "{:16} {:6} {} -> {}", "alias", "", s(alias), s(target))?;
+    }
+    for e in &report.parse_errors {
+        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        writeln!(out, "parse error: {}{line}: {}", s(&e.source), s(&e.error))?;
+    }
+    for n in &report.notices {
+        writeln!(out, "notice: {}: {}", s(&n.source), s(&n.message))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// A file-name-safe version of a bundle path, for per-bundle report folders.
 fn safe_name(path: &Path) -> String {
     let name = path
@@ -429,13 +637,34 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Lint { dir } => match load_rules(dir.as_ref()) {
-            Ok(rules) => {
-                println!("{} rules, no problems", rules.rules.len());
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(code) => Ok(code),
-        },
+        RulesCommand::Lint { dir, fixtures } => lint(dir.as_ref(), &fixtures),
+        RulesCommand::Explain { id, bundle, rules } => {
+            let rules = match load_rules(rules.as_ref()) {
+                Ok(r) => r,
+                Err(code) => return Ok(code),
+            };
+            let Some(rule) = rules.rules.iter().find(|r| r.spec.id == id) else {
+                let ids: Vec<&str> = rules.rules.iter().map(|r| r.spec.id.as_str()).collect();
+                eprintln!(
+                    "bundle-doctor: no rule `{id}`{}",
+                    rules::closest(&id, &ids)
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default()
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let facts = crate::facts::collect(&bundle, &Limits::default(), &rules.patterns)?;
+            print!(
+                "{}",
+                report::text::sanitize(&rules::explain::explain(rule, &facts))
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::New {
+            id,
+            rules,
+            fixtures,
+        } => scaffold(&id, &rules, &fixtures),
         RulesCommand::Schema => {
             let schema = schemars::schema_for!(rules::RuleFile);
             println!("{}", serde_json::to_string_pretty(&schema)?);

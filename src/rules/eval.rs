@@ -427,6 +427,31 @@ fn test_predicate<'n>(
     }
 }
 
+/// Whether every predicate of `o` holds for `obj` (names and namespaces are not checked here).
+pub(crate) fn object_matches(o: &CObject, obj: &crate::facts::Object) -> bool {
+    predicates_hold(o, obj, &mut Map::new()).is_some()
+}
+
+/// Runs the predicates on one object; on success returns the nodes to cite
+/// (all passing nodes, and those a regex matched).
+fn predicates_hold<'o>(
+    o: &CObject,
+    obj: &'o crate::facts::Object,
+    vars: &mut Map<String, Json>,
+) -> Option<(Vec<&'o Node>, Vec<&'o Node>)> {
+    let mut cited: Vec<&Node> = Vec::new();
+    let mut cited_regex: Vec<&Node> = Vec::new();
+    for (p, re) in o.spec.predicates.iter().zip(&o.regexes) {
+        let node = test_predicate(p, re.as_ref(), &obj.body, vars)?;
+        // The value a regex matched is the telling evidence; equality checks only qualify it.
+        if p.regex.is_some() {
+            cited_regex.extend(node);
+        }
+        cited.extend(node);
+    }
+    Some((cited, cited_regex))
+}
+
 fn eval_object(o: &CObject, ctx: &Ctx<'_>) -> Option<Hit> {
     let mut hit = Hit::default();
     let mut matched = 0u64;
@@ -442,27 +467,9 @@ fn eval_object(o: &CObject, ctx: &Ctx<'_>) -> Option<Hit> {
             continue;
         }
         let mut vars = Map::new();
-        let mut cited: Vec<&Node> = Vec::new();
-        let mut cited_regex: Vec<&Node> = Vec::new();
-        let mut ok = true;
-        for (p, re) in o.spec.predicates.iter().zip(&o.regexes) {
-            match test_predicate(p, re.as_ref(), &obj.body, &mut vars) {
-                Some(node) => {
-                    // The value a regex matched is the telling evidence; equality checks only qualify it.
-                    if p.regex.is_some() {
-                        cited_regex.extend(node);
-                    }
-                    cited.extend(node);
-                }
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if !ok {
+        let Some((cited, cited_regex)) = predicates_hold(o, obj, &mut vars) else {
             continue;
-        }
+        };
         matched += 1;
         for (var, path) in &o.spec.bind {
             if let Some(n) = obj.body.select(path).first() {

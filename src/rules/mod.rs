@@ -12,7 +12,9 @@
 //! one [`LogPatterns`] set so the `facts` stage can scan each log once.
 
 pub mod eval;
+pub mod explain;
 pub mod model;
+pub mod shape;
 pub mod testing;
 
 use std::collections::{BTreeMap, HashSet};
@@ -194,6 +196,16 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
         match serde_yaml::from_str::<RuleFile>(text) {
             Ok(spec) => specs.push((file.clone(), text.clone(), spec)),
             Err(e) => {
+                // The schema walk reports every shape problem of the file at once; serde only the first.
+                let shape = tree::parse_yaml(text, &tree::Limits::default())
+                    .ok()
+                    .and_then(|d| d.into_iter().next())
+                    .map(|doc| shape::shape_errors(file, &doc))
+                    .unwrap_or_default();
+                if !shape.is_empty() {
+                    errors.extend(shape);
+                    continue;
+                }
                 let (line, column) = e
                     .location()
                     .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
@@ -377,6 +389,7 @@ impl Validator<'_> {
                 );
             }
         }
+        let known = captured_names(spec);
         for (field, text) in [
             ("summary", &spec.summary),
             ("remediation", &spec.remediation),
@@ -391,12 +404,30 @@ impl Validator<'_> {
                     );
                 }
                 let env = crate::report::template_env();
-                if let Err(e) = env.template_from_str(t) {
-                    self.error(
+                match env.template_from_str(t) {
+                    Err(e) => self.error(
                         &format!("{field}.{lang}"),
                         format!("`{field}.{lang}` is not a valid template: {e}"),
                         None,
-                    );
+                    ),
+                    Ok(template) => {
+                        let mut unknown: Vec<String> = template
+                            .undeclared_variables(false)
+                            .into_iter()
+                            .filter(|v| !known.contains(v))
+                            .collect();
+                        unknown.sort();
+                        for var in unknown {
+                            let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                            self.error(
+                                &format!("{field}.{lang}"),
+                                format!("template variable `{var}` in `{field}.{lang}` is not captured by any selector"),
+                                closest(&var, &names)
+                                    .map(|c| format!("did you mean `{c}`? Capture it with a named group `(?P<{var}>...)` or `bind`"))
+                                    .or_else(|| Some(format!("capture it with a named group `(?P<{var}>...)` or `bind: {{{var}: <path>}}`"))),
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -552,6 +583,34 @@ impl Validator<'_> {
         }
         out
     }
+}
+
+/// Variables a rule's selectors can provide: named regex groups, `bind` keys,
+/// and the variables every selector sets.
+fn captured_names(spec: &RuleFile) -> HashSet<String> {
+    let mut names: HashSet<String> = ["object", "log", "probe", "severity"]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut stack: Vec<&Condition> = vec![&spec.matcher];
+    stack.extend(spec.severity_when.iter().map(|s| &s.matcher));
+    while let Some(c) = stack.pop() {
+        stack.extend(c.all.iter().chain(&c.any).chain(&c.not));
+        let mut regexes: Vec<&str> = Vec::new();
+        if let Some(o) = &c.object {
+            names.extend(o.bind.keys().cloned());
+            regexes.extend(o.predicates.iter().filter_map(|p| p.regex.as_deref()));
+        }
+        regexes.extend(c.log.as_ref().map(|l| l.regex.as_str()));
+        regexes.extend(c.probe.as_ref().and_then(|p| p.regex.as_deref()));
+        regexes.extend(c.text.as_ref().map(|t| t.regex.as_str()));
+        for r in regexes {
+            if let Ok(re) = Regex::new(r) {
+                names.extend(re.capture_names().flatten().map(str::to_string));
+            }
+        }
+    }
+    names
 }
 
 /// The candidate closest to `word`, when close enough to be a likely typo.
