@@ -101,17 +101,13 @@ fn trace(c: &Compiled, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
     }
 }
 
-fn single(c: Compiled) -> Compiled {
-    c
-}
-
 fn trace_object(o: &CObject, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
     let p = pad(depth);
     let ok = eval(
-        &single(Compiled {
+        &Compiled {
             object: Some(o.clone()),
             ..Compiled::default()
-        }),
+        },
         ctx,
     )
     .is_some();
@@ -134,13 +130,11 @@ fn trace_object(o: &CObject, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
         all.len(),
         o.spec.kind
     );
-    let mut shown = 0;
-    for obj in all {
+    for (shown, obj) in all.into_iter().enumerate() {
         if shown >= MAX_SHOWN {
             let _ = writeln!(out, "{p}  ...");
             break;
         }
-        shown += 1;
         let name_ok = o.name.as_ref().is_none_or(|g| g.is_match(&obj.name));
         let ns_ok = o
             .namespace
