@@ -168,6 +168,13 @@ pub fn parse_file(layout: Layout, path: &str, bytes: Vec<u8>, patterns: &LogPatt
     if layout == Layout::Troubleshoot && troubleshoot_file(path, &text, &mut parsed) {
         return parsed;
     }
+    if layout == Layout::MustGather {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if matches!(name, "timestamp" | "version" | "event-filter.html") {
+            parsed.record.class = "metadata".into();
+            return parsed;
+        }
+    }
     if layout == Layout::Collector && path == "bundle-doctor.yaml" {
         collector_manifest(&text, &mut parsed);
         return parsed;
@@ -317,6 +324,7 @@ fn parse_objects(path: &str, text: &str, yaml: bool, hint: Option<&str>, parsed:
         Ok(docs) => {
             parsed.record.class = "objects".into();
             for doc in docs {
+                list_signal(&doc, parsed);
                 let found = objects::from_tree(doc, path, hint);
                 parsed.record.facts += found.len();
                 parsed.objects.extend(found);
@@ -328,6 +336,19 @@ fn parse_objects(path: &str, text: &str, yaml: bool, hint: Option<&str>, parsed:
         }
     }
     keep_text(path, text, parsed);
+}
+
+/// An empty `PodList` (or `kind: List` of nothing) still says the kind was collected.
+fn list_signal(doc: &tree::Node, parsed: &mut Parsed) {
+    let Some(kind) = doc.get("kind").and_then(|n| n.as_str()) else {
+        return;
+    };
+    let Some(item_kind) = kind.strip_suffix("List").filter(|k| !k.is_empty()) else {
+        return;
+    };
+    if let Some(fact_kind) = super::fact_kind_of(item_kind) {
+        parsed.signals.push(Signal::Collected(fact_kind.into()));
+    }
 }
 
 fn keep_text(path: &str, text: &str, parsed: &mut Parsed) {
@@ -420,6 +441,7 @@ fn by_content(
         let limits = TreeLimits::default();
         match tree::parse_json(text, &limits) {
             Ok(doc) => {
+                list_signal(&doc, parsed);
                 let found = objects::from_tree(doc, path, None);
                 parsed.record.class = if found.is_empty() { "json" } else { "objects" }.into();
                 parsed.record.facts = found.len();
@@ -519,6 +541,7 @@ fn segment(
                 let hint = cmd.and_then(objects::kind_from_command);
                 let mut n = 0;
                 for doc in docs {
+                    list_signal(&doc, parsed);
                     let found = objects::from_tree(doc, path, hint);
                     n += found.len();
                     parsed.objects.extend(found);

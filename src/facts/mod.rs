@@ -356,6 +356,7 @@ fn assemble(
     }
     store.files.sort_by(|a, b| a.path.cmp(&b.path));
     store.objects.sort_by(|a, b| a.origin.cmp(&b.origin));
+    dedupe_objects(&mut store.objects);
     store
         .logs
         .sort_by(|a, b| (&a.source, &a.container).cmp(&(&b.source, &b.container)));
@@ -366,6 +367,39 @@ fn assemble(
         .sort_by(|a, b| (&a.source, a.line).cmp(&(&b.source, b.line)));
     store.collection = collection_status(&store, &signals);
     store
+}
+
+/// The same object often arrives twice (must-gather writes a pod in its
+/// namespace list and on its own; users paste a table row and the YAML): keep
+/// one, preferring a full object over a partial one, then the first seen.
+fn dedupe_objects(objects: &mut Vec<Object>) {
+    let mut best: HashMap<(String, Option<String>, String), usize> = HashMap::new();
+    let mut keep = vec![true; objects.len()];
+    for (i, o) in objects.iter().enumerate() {
+        if o.name.is_empty() {
+            continue;
+        }
+        let key = (o.kind.clone(), o.namespace.clone(), o.name.clone());
+        match best.get(&key) {
+            None => {
+                best.insert(key, i);
+            }
+            Some(&j) => {
+                if objects[j].partial && !o.partial {
+                    keep[j] = false;
+                    best.insert(key, i);
+                } else {
+                    keep[i] = false;
+                }
+            }
+        }
+    }
+    let mut index = 0;
+    objects.retain(|_| {
+        let k = keep[index];
+        index += 1;
+        k
+    });
 }
 
 /// Per fact kind: collected (with a count), empty, failed, or not collected.
