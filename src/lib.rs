@@ -65,5 +65,12 @@ fn build_report(
     options: &Options,
 ) -> report::Report {
     let evaluation = rules::evaluate(rules, facts, &options.lang);
-    report::Report::new(name, facts, evaluation, &options.lang, options.redact)
+    report::Report::new(
+        name,
+        facts,
+        evaluation,
+        rules.info(),
+        &options.lang,
+        options.redact,
+    )
 }

@@ -130,6 +130,8 @@ pub struct Listing {
     pub bytes: u64,
     /// Size in bytes of the bundle file as given (0 for a directory).
     pub compressed_bytes: u64,
+    /// SHA-256 of the bundle file (archives only).
+    pub sha256: Option<String>,
 }
 
 /// Reads the bundle at `path`, calling `visit` once per regular file with a
@@ -144,7 +146,9 @@ where
         source,
     })?;
     if meta.is_dir() {
-        return Ok(read_directory(path, limits, &mut visit));
+        let mut listing = read_directory(path, limits, &mut visit);
+        no_files_notice(&mut listing);
+        return Ok(listing);
     }
     let file = File::open(path).map_err(|source| BundleError::Open {
         path: path.display().to_string(),
@@ -168,6 +172,7 @@ where
     let mut counted = CountingReader {
         inner: BufReader::with_capacity(1 << 20, reader),
         count: Rc::clone(&compressed),
+        hasher: sha2::Sha256::default(),
     };
     let head = counted
         .inner
@@ -188,16 +193,60 @@ where
         notices: Vec::new(),
         bytes: 0,
         compressed_bytes,
+        sha256: None,
     };
-    match format {
+    let counted = match format {
         Format::TarGz => {
-            let gz = flate2::read::MultiGzDecoder::new(counted);
-            read_tar(gz, limits, Some(&compressed), &mut listing, &mut visit);
+            let mut gz = flate2::read::MultiGzDecoder::new(counted);
+            // Look at the first decompressed block: a gzip file that is not a tar
+            // (one compressed log, say) is refused here rather than reported as corrupt.
+            let mut first = Vec::with_capacity(512);
+            let peek = (&mut gz).take(512).read_to_end(&mut first);
+            let what = match peek {
+                Err(e) => Some(format!(
+                    "the gzip stream is corrupt before the first tar entry ({e})"
+                )),
+                Ok(_) if first.is_empty() => Some("gzip-compressed, but empty".into()),
+                Ok(_) if !looks_like_tar(&first) => Some(
+                    "gzip-compressed, but the content is not a tar archive (a single compressed file?)"
+                        .into(),
+                ),
+                Ok(_) => None,
+            };
+            if let Some(what) = what {
+                return Err(BundleError::Unsupported {
+                    path: name.to_string(),
+                    what,
+                });
+            }
+            let stream = io::Cursor::new(first).chain(gz);
+            let (_, gz) =
+                read_tar(stream, limits, Some(&compressed), &mut listing, &mut visit).into_inner();
+            gz.into_inner()
         }
         Format::Tar => read_tar(counted, limits, None, &mut listing, &mut visit),
-        Format::Directory => {}
-    }
+        Format::Directory => counted,
+    };
+    listing.sha256 = Some(counted.finish());
+    no_files_notice(&mut listing);
     Ok(listing)
+}
+
+/// A bundle that yielded no regular file at all says so, rather than printing an empty report.
+fn no_files_notice(listing: &mut Listing) {
+    if listing.files.is_empty() {
+        listing.notices.push(Notice {
+            source: String::new(),
+            message: "the bundle holds no files that could be read; nothing was analysed".into(),
+        });
+    }
+}
+
+/// The first block of a tar stream: ustar magic, a valid v7 checksum, or the
+/// zero block of an empty archive.
+fn looks_like_tar(block: &[u8]) -> bool {
+    block.get(257..262) == Some(b"ustar".as_slice())
+        || (block.len() == 512 && (tar_checksum_ok(block) || block.iter().all(|b| *b == 0)))
 }
 
 /// Reads an in-memory bundle (the embedded demo) through the same visitor and
@@ -213,6 +262,7 @@ where
         notices: Vec::new(),
         bytes: 0,
         compressed_bytes: 0,
+        sha256: None,
     };
     let total = Cell::new(0u64);
     for (path, bytes) in files {
@@ -277,8 +327,9 @@ fn sniff(head: &[u8]) -> Result<Format, String> {
     if head.is_empty() {
         return Err("the file is empty".into());
     }
-    // An old-style (v7) tar has no magic; accept it when the header checksum is valid.
-    if head.len() == 512 && tar_checksum_ok(head) {
+    // An old-style (v7) tar has no magic; accept it when the header checksum is
+    // valid. An empty tar is only zero blocks.
+    if head.len() == 512 && (tar_checksum_ok(head) || head.iter().all(|b| *b == 0)) {
         return Ok(Format::Tar);
     }
     Err("not an archive".into())
@@ -314,12 +365,42 @@ fn tar_checksum_ok(header: &[u8]) -> bool {
 struct CountingReader<R> {
     inner: R,
     count: Rc<Cell<u64>>,
+    hasher: sha2::Sha256,
 }
 
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use sha2::Digest;
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: Read> CountingReader<R> {
+    /// Reads what the archive reader left (tar padding, gzip trailer) and returns the file's SHA-256.
+    fn finish(mut self) -> String {
+        use sha2::Digest;
+        let _ = io::copy(&mut self, &mut io::sink());
+        self.hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Counts the bytes read from one archive entry.
+struct EntryCounter<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for EntryCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
         Ok(n)
     }
 }
@@ -375,13 +456,15 @@ fn limit_hit(err: &io::Error) -> Option<String> {
         .map(|hit| hit.0.clone())
 }
 
+/// Reads the tar stream and hands back the underlying reader (so the caller can finish checksumming it).
 fn read_tar<R: Read, F>(
     reader: R,
     limits: &Limits,
     compressed: Option<&Rc<Cell<u64>>>,
     listing: &mut Listing,
     visit: &mut F,
-) where
+) -> R
+where
     F: FnMut(&EntryMeta, &mut dyn Read) -> io::Result<()>,
 {
     let total = Cell::new(0u64);
@@ -392,6 +475,19 @@ fn read_tar<R: Read, F>(
         limits,
     };
     let mut archive = tar::Archive::new(bounded);
+    read_entries(&mut archive, limits, listing, visit);
+    listing.bytes = total.get();
+    archive.into_inner().inner
+}
+
+fn read_entries<R: Read, F>(
+    archive: &mut tar::Archive<R>,
+    limits: &Limits,
+    listing: &mut Listing,
+    visit: &mut F,
+) where
+    F: FnMut(&EntryMeta, &mut dyn Read) -> io::Result<()>,
+{
     let entries = match archive.entries() {
         Ok(entries) => entries,
         Err(e) => {
@@ -428,6 +524,13 @@ fn read_tar<R: Read, F>(
         }
         let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Some(path) = normalize_path(&raw_path) else {
+            if !Path::new(&raw_path)
+                .components()
+                .any(|c| c == Component::ParentDir)
+            {
+                // `./` or `/`: the archive's own root folder, nothing to read.
+                continue;
+            }
             listing.notices.push(Notice {
                 source: raw_path.clone(),
                 message: "entry path leaves the bundle (`..` or absolute); skipped".into(),
@@ -468,7 +571,25 @@ fn read_tar<R: Read, F>(
             size: entry.size(),
         };
         listing.files.push(path.clone());
-        if let Err(e) = visit(&meta, &mut entry) {
+        let mut counted = EntryCounter {
+            inner: &mut entry,
+            read: 0,
+        };
+        // Drain what the visitor left, so that an archive cut inside this file is
+        // noticed and named here (the tar reader ends short data silently).
+        let outcome = visit(&meta, &mut counted)
+            .and_then(|()| io::copy(&mut counted, &mut io::sink()).map(drop));
+        if outcome.is_ok() && counted.read < meta.size {
+            listing.notices.push(Notice {
+                source: path,
+                message: format!(
+                    "the archive ends inside this file ({} of {} bytes); the file is analysed as far as it was read, nothing after it",
+                    counted.read, meta.size
+                ),
+            });
+            break;
+        }
+        if let Err(e) = outcome {
             if let Some(message) = limit_hit(&e) {
                 listing.notices.push(Notice {
                     source: path,
@@ -486,7 +607,6 @@ fn read_tar<R: Read, F>(
             }
         }
     }
-    listing.bytes = total.get();
 }
 
 fn read_directory<F>(root: &Path, limits: &Limits, visit: &mut F) -> Listing
@@ -500,6 +620,7 @@ where
         notices: Vec::new(),
         bytes: 0,
         compressed_bytes: 0,
+        sha256: None,
     };
     let total = Cell::new(0u64);
     let mut seen = 0u64;
@@ -647,6 +768,18 @@ pub fn resolve_links(
         .iter()
         .map(|l| (l.path.as_str(), (l.target.as_str(), l.hard)))
         .collect();
+    // Every folder that holds a file, so a link to a folder is recognised without
+    // scanning every path for every link (quadratic on hostile archives).
+    let mut folders: HashSet<&str> = HashSet::new();
+    for file in files {
+        let mut rest: &str = file;
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            if !folders.insert(parent) {
+                break;
+            }
+            rest = parent;
+        }
+    }
     let mut resolved = BTreeMap::new();
     for link in links {
         let mut current = link.path.clone();
@@ -678,7 +811,7 @@ pub fn resolve_links(
                         hard = *h;
                         continue;
                     }
-                    let is_dir = files.iter().any(|f| f.starts_with(&format!("{next}/")));
+                    let is_dir = folders.contains(next.as_str());
                     outcome = Some(Err(if is_dir {
                         format!(
                             "link to folder `{}`; its files are read where they are",

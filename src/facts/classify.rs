@@ -225,10 +225,48 @@ fn decode(bytes: &[u8]) -> Option<String> {
         return Some(String::from_utf16_lossy(&units));
     }
     let bytes = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
+    if let Some(big_endian) = utf16_without_bom(bytes) {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| {
+                let pair = [c[0], c[1]];
+                if big_endian {
+                    u16::from_be_bytes(pair)
+                } else {
+                    u16::from_le_bytes(pair)
+                }
+            })
+            .collect();
+        return Some(String::from_utf16_lossy(&units));
+    }
     if bytes.iter().take(8192).any(|b| *b == 0) {
         return None;
     }
     Some(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// UTF-16 text without a BOM (mostly ASCII, so every other byte is NUL):
+/// `Some(true)` for big-endian, `Some(false)` for little-endian.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    if sample.len() < 4 {
+        return None;
+    }
+    let half = sample.len() / 2;
+    let even_nul = sample.iter().step_by(2).filter(|b| **b == 0).count();
+    let odd_nul = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|b| **b == 0)
+        .count();
+    if even_nul == 0 && odd_nul * 10 >= half * 9 {
+        Some(false)
+    } else if odd_nul == 0 && even_nul * 10 >= half * 9 {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Paths the troubleshoot layout defines. Returns false for files it leaves to content.

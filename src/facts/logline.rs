@@ -111,7 +111,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Epoch seconds (or milliseconds when > 1e11) → RFC 3339 UTC.
-fn epoch_to_rfc3339(ts: f64) -> Option<String> {
+pub fn epoch_to_rfc3339(ts: f64) -> Option<String> {
     if !ts.is_finite() || ts < 0.0 {
         return None;
     }

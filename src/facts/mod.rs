@@ -153,6 +153,8 @@ pub struct FactStore {
     pub aliases: BTreeMap<String, String>,
     /// Kubernetes version string, when the bundle records it.
     pub cluster_version: Option<String>,
+    /// SHA-256 of the bundle file (archives only).
+    pub sha256: Option<String>,
 }
 
 /// Fact kinds rules may `require`, with the object kinds that feed them.
@@ -235,6 +237,8 @@ struct Sink<'a> {
     patterns: &'a LogPatterns,
     buffered: Vec<Buffered>,
     streamed: Vec<(String, Vec<LogFile>)>,
+    /// Files streamed or cut because of `--max-file-bytes`.
+    notices: Vec<Notice>,
 }
 
 impl<'a> Sink<'a> {
@@ -244,11 +248,22 @@ impl<'a> Sink<'a> {
             patterns,
             buffered: Vec::new(),
             streamed: Vec::new(),
+            notices: Vec::new(),
         }
     }
 
     fn take(&mut self, meta: &bundle::EntryMeta, reader: &mut dyn Read) -> std::io::Result<()> {
-        if classify::stream_by_path(&meta.path) || meta.size > self.limits.max_file_bytes {
+        let by_path = classify::stream_by_path(&meta.path);
+        if by_path || meta.size > self.limits.max_file_bytes {
+            if !by_path {
+                self.notices.push(Notice {
+                    source: meta.path.clone(),
+                    message: format!(
+                        "{} bytes, larger than --max-file-bytes ({} bytes): not parsed as structured data; scanned line by line as a log",
+                        meta.size, self.limits.max_file_bytes
+                    ),
+                });
+            }
             let files = logs::scan(&meta.path, reader, self.patterns)?;
             self.streamed.push((meta.path.clone(), files));
         } else {
@@ -256,6 +271,17 @@ impl<'a> Sink<'a> {
             let mut bytes = Vec::with_capacity(capacity);
             let mut limited = reader.take(self.limits.max_file_bytes + 1);
             limited.read_to_end(&mut bytes)?;
+            if bytes.len() as u64 > self.limits.max_file_bytes {
+                // The file grew past its declared size while being read.
+                bytes.truncate(usize::try_from(self.limits.max_file_bytes).unwrap_or(usize::MAX));
+                self.notices.push(Notice {
+                    source: meta.path.clone(),
+                    message: format!(
+                        "cut at --max-file-bytes ({} bytes); only that much was parsed",
+                        self.limits.max_file_bytes
+                    ),
+                });
+            }
             self.buffered.push(Buffered {
                 path: meta.path.clone(),
                 bytes,
@@ -264,7 +290,8 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
-    fn finish(self, listing: Listing) -> FactStore {
+    fn finish(self, mut listing: Listing) -> FactStore {
+        listing.notices.extend(self.notices);
         assemble(listing, self.buffered, self.streamed, self.patterns)
     }
 }
@@ -278,6 +305,7 @@ fn assemble(
 ) -> FactStore {
     let mut store = FactStore {
         bytes: listing.bytes,
+        sha256: listing.sha256.clone(),
         notices: listing.notices.clone(),
         ..FactStore::default()
     };

@@ -531,6 +531,8 @@ struct YamlBuilder<'a> {
     line_starts: Option<Vec<usize>>,
     limits: Limits,
     nodes: usize,
+    /// Nodes copied by alias expansion so far.
+    alias_nodes: usize,
     stack: Vec<YamlFrame>,
     anchors: HashMap<usize, Anchored>,
     docs: Vec<Node>,
@@ -546,6 +548,7 @@ impl<'a> YamlBuilder<'a> {
             line_starts: None,
             limits,
             nodes: 0,
+            alias_nodes: 0,
             stack: Vec::new(),
             anchors: HashMap::new(),
             docs: Vec::new(),
@@ -616,6 +619,18 @@ impl<'a> YamlBuilder<'a> {
                         }
                     };
                     // Price the copy before making it: this is what stops billion-laughs.
+                    // Aliases get their own, smaller budget: real bundle files barely use
+                    // them, and a bomb must not fill the whole node budget in memory.
+                    self.alias_nodes = self.alias_nodes.saturating_add(size);
+                    let alias_budget = (self.limits.max_nodes / 20).max(1_000);
+                    if self.alias_nodes > alias_budget {
+                        return Err(marker_error(
+                            &mark,
+                            &format!(
+                                "YAML aliases expand to more than {alias_budget} nodes (billion-laughs guard)"
+                            ),
+                        ));
+                    }
                     self.count(size, &mark)?;
                     self.check_depth(height, &mark)?;
                     let node = match self.anchors.get(&id) {

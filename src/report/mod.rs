@@ -80,6 +80,32 @@ pub struct BundleInfo {
     pub root: Option<String>,
     /// Kubernetes version, when recorded in the bundle.
     pub cluster_version: Option<String>,
+    /// SHA-256 of the bundle file (archives only).
+    pub sha256: Option<String>,
+}
+
+/// The rule set the report was made with.
+#[derive(Debug, Clone, Serialize)]
+pub struct RulesInfo {
+    /// Number of rules.
+    pub count: usize,
+    /// SHA-256 over the rule files, identifying the rule set.
+    pub digest: String,
+}
+
+/// One dated line of the bundle: an event, or a log line a rule matched.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct TimelineEntry {
+    /// Sortable time (RFC 3339; klog times get the year of the bundle's dated events, `????` when unknown).
+    pub time: String,
+    /// `event` or `log`.
+    pub kind: String,
+    /// Path inside the bundle.
+    pub source: String,
+    /// 1-based line.
+    pub line: u32,
+    /// What happened.
+    pub text: String,
 }
 
 /// What the bundle holds.
@@ -120,11 +146,24 @@ pub struct Report {
     pub notices: Vec<Notice>,
     /// Rule templates that failed to render.
     pub render_errors: Vec<String>,
+    /// When the report was made (RFC 3339, UTC).
+    pub generated_at: String,
+    /// The rule set used.
+    pub rules: RulesInfo,
+    /// Events and matched log lines in time order (at most 300, the latest).
+    pub timeline: Vec<TimelineEntry>,
 }
 
 impl Report {
     /// Builds the model; quotes from the bundle are redacted when `redact` is set.
-    pub fn new(path: &str, facts: &FactStore, eval: Evaluation, lang: &str, redact: bool) -> Self {
+    pub fn new(
+        path: &str,
+        facts: &FactStore,
+        eval: Evaluation,
+        rules: RulesInfo,
+        lang: &str,
+        redact: bool,
+    ) -> Self {
         let mut findings = eval.findings;
         let mut parse_errors = facts.parse_errors.clone();
         if redact {
@@ -140,6 +179,12 @@ impl Report {
             }
         }
         let verdict = verdict(&findings, &eval.not_evaluated, lang);
+        let mut timeline = timeline(facts);
+        if redact {
+            for t in &mut timeline {
+                t.text = redact::redact(&t.text);
+            }
+        }
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -156,6 +201,7 @@ impl Report {
                 bytes: facts.bytes,
                 root: facts.root.clone(),
                 cluster_version: facts.cluster_version.clone(),
+                sha256: facts.sha256.clone(),
             },
             findings,
             not_evaluated: eval.not_evaluated,
@@ -168,7 +214,125 @@ impl Report {
             parse_errors,
             notices: facts.notices.clone(),
             render_errors: eval.render_errors,
+            generated_at: now_rfc3339(),
+            rules,
+            timeline,
         }
+    }
+}
+
+/// The current time as RFC 3339 UTC.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    #[allow(clippy::cast_precision_loss)]
+    crate::facts::logline::epoch_to_rfc3339(secs as f64).unwrap_or_default()
+}
+
+/// Events and matched log lines, in time order.
+fn timeline(facts: &FactStore) -> Vec<TimelineEntry> {
+    let mut out = Vec::new();
+    for ev in facts.objects_of("Event") {
+        let b = &ev.body;
+        let time = [
+            "lastTimestamp",
+            "eventTime",
+            "series.lastObservedTime",
+            "firstTimestamp",
+            "metadata.creationTimestamp",
+        ]
+        .iter()
+        .find_map(|p| {
+            b.select(p)
+                .first()
+                .and_then(|n| n.as_str())
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        });
+        let Some(time) = time else {
+            continue;
+        };
+        let get = |p: &str| {
+            b.select(p)
+                .first()
+                .and_then(|n| n.scalar_text())
+                .map(|t| t.into_owned())
+                .unwrap_or_default()
+        };
+        let count = get("count");
+        let text = format!(
+            "{} {} {}/{}: {}{}",
+            get("type"),
+            get("reason"),
+            get("involvedObject.kind"),
+            get("involvedObject.name"),
+            get("message"),
+            if count.is_empty() || count == "1" {
+                String::new()
+            } else {
+                format!(" (x{count})")
+            }
+        );
+        out.push(TimelineEntry {
+            time,
+            kind: "event".into(),
+            source: ev.origin.source.clone(),
+            line: ev.origin.line,
+            text,
+        });
+    }
+    let year = {
+        let mut years: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &out {
+            if let Some(y) = e
+                .time
+                .get(..4)
+                .filter(|y| y.chars().all(|c| c.is_ascii_digit()))
+            {
+                *years.entry(y).or_default() += 1;
+            }
+        }
+        years
+            .into_iter()
+            .max_by_key(|(_, n)| *n)
+            .map_or("????".to_string(), |(y, _)| y.to_string())
+    };
+    for log in &facts.logs {
+        let mut seen = std::collections::BTreeSet::new();
+        for hits in log.hits.values() {
+            for m in hits.first.iter().chain(hits.last.iter()) {
+                if !seen.insert(m.line) {
+                    continue;
+                }
+                let Some(time) = crate::facts::logline::parse_log_line(&m.text).time else {
+                    continue;
+                };
+                out.push(TimelineEntry {
+                    time: normalize_time(&time, &year),
+                    kind: "log".into(),
+                    source: log.source.clone(),
+                    line: m.line,
+                    text: m.text.chars().take(500).collect(),
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    if out.len() > 300 {
+        out.drain(..out.len() - 300);
+    }
+    out
+}
+
+/// klog's `MMDD HH:MM:SS.ffffff` becomes `YYYY-MM-DDTHH:MM:SS.ffffff` so it sorts with RFC 3339 times.
+fn normalize_time(time: &str, year: &str) -> String {
+    let bytes = time.as_bytes();
+    let klog = bytes.len() > 5 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b' ';
+    match (klog, time.get(..2), time.get(2..4), time.get(5..)) {
+        (true, Some(mm), Some(dd), Some(rest)) => format!("{year}-{mm}-{dd}T{rest}"),
+        _ => time.to_string(),
     }
 }
 
@@ -224,7 +388,8 @@ pub fn template_env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_recursion_limit(64);
-    env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    // Chainable: `{{ log.count }}` renders empty when no log selector matched, rather than failing.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_keep_trailing_newline(false);
     env
 }
@@ -274,6 +439,7 @@ fn render_template(
     env.add_filter("md_inline", md_inline);
     env.add_filter("md_cell", md_cell);
     env.add_filter("collection_label", collection_label);
+    env.add_filter("highlight", highlight);
     env.add_template_owned(name.to_string(), source)
         .with_context(|| format!("template {name}"))?;
     let tmpl = env.get_template(name)?;
@@ -318,6 +484,25 @@ fn md_inline(text: String) -> String {
         }
     }
     out
+}
+
+/// HTML for an evidence excerpt with the matched part in `<mark>`; everything escaped.
+fn highlight(excerpt: String, matched: Option<String>) -> minijinja::Value {
+    let escape = |t: &str| minijinja::HtmlEscape(t).to_string();
+    let html = match matched
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .and_then(|m| excerpt.find(m).map(|i| (i, m.len())))
+    {
+        Some((i, len)) => format!(
+            "{}<mark>{}</mark>{}",
+            escape(&excerpt[..i]),
+            escape(&excerpt[i..i + len]),
+            escape(&excerpt[i + len..])
+        ),
+        None => escape(&excerpt),
+    };
+    minijinja::Value::from_safe_string(html)
 }
 
 /// Like [`md_inline`], for a table cell.
@@ -386,6 +571,10 @@ pub fn strings(lang: &str) -> BTreeMap<&'static str, &'static str> {
         ("copy", "Copy", "复制"),
         ("symptom", "symptom", "症状"),
         ("cluster_version", "Cluster version", "集群版本"),
+        ("timeline", "Timeline", "时间线"),
+        ("time", "Time", "时间"),
+        ("rules_used", "Rules", "规则"),
+        ("generated", "Generated", "生成时间"),
     ];
     pairs
         .iter()

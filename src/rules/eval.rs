@@ -28,6 +28,9 @@ pub struct Evidence {
     pub line: u32,
     /// The text at that place (a few lines at most).
     pub excerpt: String,
+    /// The part of the excerpt a regex matched, for highlighting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
 }
 
 /// A rule that fired.
@@ -499,6 +502,7 @@ fn eval_object(o: &CObject, ctx: &Ctx<'_>) -> Option<Hit> {
                     source: obj.origin.source.clone(),
                     line,
                     excerpt,
+                    matched: None,
                 });
             }
         }
@@ -560,6 +564,7 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
                 source: log.source.clone(),
                 line: m.line,
                 excerpt: m.text.clone(),
+                matched: l.regex.find(&m.text).map(|f| f.as_str().to_string()),
             });
         }
         hit.vars.entry("log".to_string()).or_insert_with(|| {
@@ -628,6 +633,7 @@ fn eval_probe(p: &CProbe, ctx: &Ctx<'_>) -> Option<Hit> {
                 source: probe.origin.source.clone(),
                 line,
                 excerpt,
+                matched: None,
             });
         }
     }
@@ -657,6 +663,7 @@ fn eval_text(t: &CText, ctx: &Ctx<'_>) -> Option<Hit> {
                     source: file.source.clone(),
                     line: u32::try_from(i + 1).unwrap_or(u32::MAX),
                     excerpt: line.chars().take(2000).collect(),
+                    matched: t.regex.find(line).map(|f| f.as_str().to_string()),
                 });
             }
         }

@@ -87,6 +87,18 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Every `log` selector's regex, compiled into one set.
     pub patterns: LogPatterns,
+    /// SHA-256 over the rule files, identifying the rule set in reports.
+    pub digest: String,
+}
+
+impl RuleSet {
+    /// What a report says about the rule set.
+    pub fn info(&self) -> crate::report::RulesInfo {
+        crate::report::RulesInfo {
+            count: self.rules.len(),
+            digest: self.digest.clone(),
+        }
+    }
 }
 
 /// A compiled condition.
@@ -281,7 +293,21 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
             hint: Some("one log regex is too large; simplify it".into()),
         }]
     })?;
-    Ok(RuleSet { rules, patterns })
+    let digest = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::default();
+        for (file, text) in files {
+            h.update(file.rsplit('/').next().unwrap_or(file).as_bytes());
+            h.update([0]);
+            h.update(text.as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    };
+    Ok(RuleSet {
+        rules,
+        patterns,
+        digest,
+    })
 }
 
 fn unknown_field_hint(message: &str) -> Option<String> {

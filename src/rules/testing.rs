@@ -196,6 +196,7 @@ pub fn run_case(case: &Case, rules: &RuleSet, options: &Options) -> CaseResult {
                 "packed",
                 &facts,
                 eval,
+                rules.info(),
                 &options.lang,
                 options.redact,
             ))
