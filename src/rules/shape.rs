@@ -74,7 +74,25 @@ impl Ctx<'_> {
         let schema = self.resolve(schema).clone();
         for key in ["anyOf", "oneOf"] {
             if let Some(alts) = schema.get(key).and_then(Json::as_array) {
-                let best = alts.iter().min_by_key(|alt| self.trial(node, alt, at));
+                // An enum documented per variant is a oneOf of one-value enums: check the union.
+                let values: Option<Vec<Json>> = alts
+                    .iter()
+                    .map(|a| self.resolve(a).get("enum").and_then(Json::as_array).cloned())
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| v.into_iter().flatten().collect());
+                if let Some(values) = values {
+                    let merged = serde_json::json!({ "enum": values });
+                    self.check(node, &merged, at);
+                    return;
+                }
+                // Prefer the alternatives of the node's own type (an object is not `null`).
+                let actual = json_type(node);
+                let same_type: Vec<&Json> = alts
+                    .iter()
+                    .filter(|a| schema_type(self.resolve(a)).is_none_or(|t| t == actual || (t == "number" && actual == "integer")))
+                    .collect();
+                let pool: Vec<&Json> = if same_type.is_empty() { alts.iter().collect() } else { same_type };
+                let best = pool.into_iter().min_by_key(|alt| self.trial(node, alt, at));
                 if let Some(best) = best {
                     self.check(node, best, at);
                 }
@@ -109,15 +127,7 @@ impl Ctx<'_> {
             Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).collect(),
             _ => Vec::new(),
         };
-        let actual = match &node.value {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(n) if n.contains(['.', 'e', 'E']) => "number",
-            Value::Number(_) => "integer",
-            Value::String(_) => "string",
-            Value::Seq(_) => "array",
-            Value::Map(_) => "object",
-        };
+        let actual = json_type(node);
         let type_ok = types.is_empty()
             || types.contains(&actual)
             || (actual == "integer" && types.contains(&"number"));
@@ -173,6 +183,28 @@ impl Ctx<'_> {
             }
             _ => {}
         }
+    }
+}
+
+/// The JSON Schema type name of a node.
+fn json_type(node: &Node) -> &'static str {
+    match &node.value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.contains(['.', 'e', 'E']) => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Seq(_) => "array",
+        Value::Map(_) => "object",
+    }
+}
+
+/// The single type a schema asks for, when it names one (`object` when it only lists properties).
+fn schema_type(schema: &Json) -> Option<&str> {
+    match schema.get("type") {
+        Some(Json::String(t)) => Some(t.as_str()),
+        _ if schema.get("properties").is_some() => Some("object"),
+        _ => None,
     }
 }
 
