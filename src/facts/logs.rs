@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 
-use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
+use regex::bytes::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
 use super::logline;
@@ -17,57 +17,58 @@ use super::logline;
 pub const MAX_LINE: usize = 64 << 10;
 /// Matching lines kept per pattern per file (plus the last one).
 const KEEP_FIRST: usize = 5;
+/// Bytes of whole lines searched at once before any per-line search.
+const BLOCK_BYTES: usize = 1 << 20;
 /// Longest excerpt kept for one matching line.
 const MAX_EXCERPT: usize = 2_000;
 
 /// The log regexes of every loaded rule, compiled once into a set.
 #[derive(Debug, Clone)]
 pub struct LogPatterns {
+    /// Per-line set: which patterns a line matches.
     set: Option<RegexSet>,
-    regexes: Vec<Regex>,
+    /// The same patterns in multi-line mode, to rule out whole blocks of lines at once.
+    block: Option<RegexSet>,
+    count: usize,
 }
 
 impl LogPatterns {
     /// Compiles the patterns; they were validated when the rules were loaded.
     pub fn new(sources: &[String]) -> Result<Self, regex::Error> {
-        let regexes = sources
-            .iter()
-            .map(|s| Regex::new(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let set = if sources.is_empty() {
-            None
-        } else {
-            Some(
-                RegexSetBuilder::new(sources)
-                    .size_limit(64 << 20)
-                    .dfa_size_limit(64 << 20)
-                    .build()?,
-            )
+        if sources.is_empty() {
+            return Ok(Self::empty());
+        }
+        let build = |multi_line: bool| {
+            RegexSetBuilder::new(sources)
+                .multi_line(multi_line)
+                .size_limit(64 << 20)
+                .dfa_size_limit(64 << 20)
+                .build()
         };
-        Ok(Self { set, regexes })
+        Ok(Self {
+            set: Some(build(false)?),
+            block: Some(build(true)?),
+            count: sources.len(),
+        })
     }
 
     /// No patterns at all.
     pub fn empty() -> Self {
         Self {
             set: None,
-            regexes: Vec::new(),
+            block: None,
+            count: 0,
         }
-    }
-
-    /// The compiled regex of pattern `index` (for captures on kept lines).
-    pub fn regex(&self, index: usize) -> Option<&Regex> {
-        self.regexes.get(index)
     }
 
     /// Number of patterns.
     pub fn len(&self) -> usize {
-        self.regexes.len()
+        self.count
     }
 
     /// True when there are no patterns.
     pub fn is_empty(&self) -> bool {
-        self.regexes.is_empty()
+        self.count == 0
     }
 }
 
@@ -129,71 +130,98 @@ pub fn scan(path: &str, reader: &mut dyn Read, patterns: &LogPatterns) -> io::Re
         ..LogFile::default()
     }];
     let mut line_no: u32 = 0;
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + MAX_LINE + 2);
+    // (start, end without line break, whole line kept, bytes consumed)
+    let mut lines: Vec<(usize, usize, bool, usize)> = Vec::with_capacity(8192);
     let mut last: Vec<u8> = Vec::new();
     let mut matched: Vec<usize> = Vec::new();
     let mut first_time_pending = true;
     loop {
-        buf.clear();
-        let (read, complete) = read_capped_line(&mut reader, &mut buf)?;
-        if read == 0 {
-            break;
-        }
-        line_no = line_no.saturating_add(1);
-        let line = trim_eol(&buf);
-        let Some(current) = files.last_mut() else {
-            break;
-        };
-        current.bytes += read as u64;
-        if let Some(marker) = dump_marker(line) {
-            finish(current, &last, line_no.saturating_sub(1));
-            last.clear();
-            match marker {
-                Marker::Start {
-                    namespace,
-                    pod,
-                    container,
-                } => files.push(LogFile {
-                    source: path.to_string(),
-                    namespace: Some(namespace),
-                    pod: Some(pod),
-                    container: Some(container),
-                    start_line: line_no.saturating_add(1),
-                    ..LogFile::default()
-                }),
-                Marker::End => files.push(LogFile {
-                    source: path.to_string(),
-                    start_line: line_no.saturating_add(1),
-                    ..LogFile::default()
-                }),
+        // Gather a block of whole lines; one set search over the block decides
+        // whether any line in it needs the per-line search (most blocks: none).
+        block.clear();
+        lines.clear();
+        while block.len() < BLOCK_BYTES {
+            let start = block.len();
+            let (read, complete) = read_capped_line(&mut reader, &mut block)?;
+            if read == 0 {
+                break;
             }
-            first_time_pending = true;
-            continue;
+            let end = start + trim_eol(&block[start..]).len();
+            lines.push((start, end, complete, read));
         }
-        current.lines = current.lines.saturating_add(1);
-        if first_time_pending && !line.is_empty() {
-            current.first_time = logline::parse_log_line(&String::from_utf8_lossy(line)).time;
-            first_time_pending = false;
+        if lines.is_empty() {
+            break;
         }
-        if let Some(set) = &patterns.set {
-            matched.clear();
-            matched.extend(set.matches(line).iter());
-            for &index in &matched {
-                let hit = LogMatch {
-                    line: line_no,
-                    text: excerpt(line, complete),
-                };
-                let hits = current.hits.entry(index).or_default();
-                hits.count += 1;
-                if hits.first.len() < KEEP_FIRST {
-                    hits.first.push(hit.clone());
+        let block_hit = patterns.block.as_ref().is_some_and(|b| b.is_match(&block));
+        let mut last_nonempty: Option<(usize, usize)> = None;
+        for &(start, end, complete, read) in &lines {
+            line_no = line_no.saturating_add(1);
+            let line = &block[start..end];
+            let Some(current) = files.last_mut() else {
+                break;
+            };
+            current.bytes += read as u64;
+            if let Some(marker) = dump_marker(line) {
+                if let Some((a, b)) = last_nonempty.take() {
+                    last.clear();
+                    last.extend_from_slice(&block[a..b]);
                 }
-                hits.last = Some(hit);
+                finish(current, &last, line_no.saturating_sub(1));
+                last.clear();
+                let next = match marker {
+                    Marker::Start {
+                        namespace,
+                        pod,
+                        container,
+                    } => LogFile {
+                        namespace: Some(namespace),
+                        pod: Some(pod),
+                        container: Some(container),
+                        ..LogFile::default()
+                    },
+                    Marker::End => LogFile::default(),
+                };
+                files.push(LogFile {
+                    source: path.to_string(),
+                    start_line: line_no.saturating_add(1),
+                    ..next
+                });
+                first_time_pending = true;
+                continue;
+            }
+            current.lines = current.lines.saturating_add(1);
+            if line.is_empty() {
+                continue;
+            }
+            last_nonempty = Some((start, end));
+            if first_time_pending {
+                current.first_time = logline::parse_log_line(&String::from_utf8_lossy(line)).time;
+                first_time_pending = false;
+            }
+            if !block_hit {
+                continue;
+            }
+            if let Some(set) = &patterns.set {
+                matched.clear();
+                matched.extend(set.matches(line).iter());
+                for &index in &matched {
+                    let hit = LogMatch {
+                        line: line_no,
+                        text: excerpt(line, complete),
+                    };
+                    let hits = current.hits.entry(index).or_default();
+                    hits.count += 1;
+                    if hits.first.len() < KEEP_FIRST {
+                        hits.first.push(hit.clone());
+                    }
+                    hits.last = Some(hit);
+                }
             }
         }
-        if !line.is_empty() {
-            std::mem::swap(&mut last, &mut buf);
-            last.truncate(trim_eol(&last).len());
+        if let Some((a, b)) = last_nonempty {
+            last.clear();
+            last.extend_from_slice(&block[a..b]);
         }
     }
     if let Some(current) = files.last_mut() {
@@ -246,6 +274,8 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 /// discarding the rest, so a single 1 GiB line costs no more memory than a
 /// short one. Returns the bytes consumed and whether the whole line was kept.
 fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<(usize, bool)> {
+    // The line starts where the buffer ends now; earlier lines of a block do not count.
+    let limit = buf.len() + MAX_LINE;
     let mut consumed = 0usize;
     let mut complete = true;
     loop {
@@ -261,7 +291,7 @@ fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<
             Some(i) => (&available[..=i], true),
             None => (available, false),
         };
-        let room = MAX_LINE.saturating_sub(buf.len());
+        let room = limit.saturating_sub(buf.len());
         if chunk.len() <= room {
             buf.extend_from_slice(chunk);
         } else {

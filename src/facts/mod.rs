@@ -203,9 +203,9 @@ pub fn collect(
     limits: &Limits,
     patterns: &LogPatterns,
 ) -> Result<FactStore, bundle::BundleError> {
-    let mut sink = Sink::new(limits, patterns);
-    let listing = bundle::read_bundle(path, limits, |meta, reader| sink.take(meta, reader))?;
-    Ok(sink.finish(listing))
+    run(limits, patterns, |sink| {
+        bundle::read_bundle(path, limits, |meta, reader| sink.take(meta, reader))
+    })
 }
 
 /// Reads a tar or tar.gz stream into a [`FactStore`]; `name` is used in errors.
@@ -215,9 +215,9 @@ pub fn collect_archive(
     limits: &Limits,
     patterns: &LogPatterns,
 ) -> Result<FactStore, bundle::BundleError> {
-    let mut sink = Sink::new(limits, patterns);
-    let listing = bundle::read_archive(name, reader, 0, limits, |meta, r| sink.take(meta, r))?;
-    Ok(sink.finish(listing))
+    run(limits, patterns, |sink| {
+        bundle::read_archive(name, reader, 0, limits, |meta, r| sink.take(meta, r))
+    })
 }
 
 /// Reads an in-memory bundle (the embedded demo) into a [`FactStore`].
@@ -226,15 +226,119 @@ pub fn collect_memory(
     limits: &Limits,
     patterns: &LogPatterns,
 ) -> FactStore {
-    let mut sink = Sink::new(limits, patterns);
-    let listing = bundle::read_memory(files, limits, |meta, reader| sink.take(meta, reader));
-    sink.finish(listing)
+    let store = run(limits, patterns, |sink| {
+        Ok(bundle::read_memory(files, limits, |meta, reader| {
+            sink.take(meta, reader)
+        }))
+    });
+    store.unwrap_or_default()
+}
+
+/// What the reading thread sends the log-scanning thread.
+enum Chunk {
+    /// A log file starts.
+    Start(String),
+    /// Its next bytes.
+    Data(Vec<u8>),
+    /// It ended (or could not be read further).
+    End,
+}
+
+/// Bytes of a log sent to the scanner at once.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks in flight between the threads (bounds memory to about 16 MiB).
+const CHUNKS_IN_FLIGHT: usize = 16;
+
+/// Runs one read of a bundle with logs scanned on a second thread, so that
+/// decompression and pattern matching overlap.
+fn run<F>(
+    limits: &Limits,
+    patterns: &LogPatterns,
+    read: F,
+) -> Result<FactStore, bundle::BundleError>
+where
+    F: FnOnce(&mut Sink<'_>) -> Result<Listing, bundle::BundleError>,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || scan_worker(&rx, patterns));
+        let mut sink = Sink::new(limits, patterns, tx);
+        let listing = read(&mut sink);
+        sink.scanner = None;
+        let streamed = worker.join().unwrap_or_default();
+        let listing = listing?;
+        sink.streamed.extend(streamed);
+        Ok(sink.finish(listing))
+    })
+}
+
+/// The scanning thread: one [`logs::scan`] per log file announced on the channel.
+fn scan_worker(
+    rx: &std::sync::mpsc::Receiver<Chunk>,
+    patterns: &LogPatterns,
+) -> Vec<(String, Vec<LogFile>)> {
+    let mut out = Vec::new();
+    while let Ok(msg) = rx.recv() {
+        let Chunk::Start(path) = msg else {
+            continue;
+        };
+        let mut reader = ChannelReader {
+            rx,
+            buf: Vec::new(),
+            pos: 0,
+            done: false,
+        };
+        let files = logs::scan(&path, &mut reader, patterns).unwrap_or_default();
+        // Drain what the scanner left (it stops at nothing, but be safe).
+        while !reader.done {
+            match rx.recv() {
+                Ok(Chunk::End) | Err(_) => reader.done = true,
+                Ok(_) => {}
+            }
+        }
+        out.push((path, files));
+    }
+    out
+}
+
+/// `Read` over the chunks of one log file.
+struct ChannelReader<'r> {
+    rx: &'r std::sync::mpsc::Receiver<Chunk>,
+    buf: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Read for ChannelReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.buf.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Chunk::Data(data)) => {
+                    self.buf = data;
+                    self.pos = 0;
+                }
+                Ok(Chunk::End | Chunk::Start(_)) | Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Receives entries during the single pass: streams logs, buffers the rest.
 struct Sink<'a> {
     limits: &'a Limits,
     patterns: &'a LogPatterns,
+    /// Where streamed logs go to be scanned; `None` once reading is over.
+    scanner: Option<std::sync::mpsc::SyncSender<Chunk>>,
     buffered: Vec<Buffered>,
     streamed: Vec<(String, Vec<LogFile>)>,
     /// Files streamed or cut because of `--max-file-bytes`.
@@ -242,14 +346,45 @@ struct Sink<'a> {
 }
 
 impl<'a> Sink<'a> {
-    fn new(limits: &'a Limits, patterns: &'a LogPatterns) -> Self {
+    fn new(
+        limits: &'a Limits,
+        patterns: &'a LogPatterns,
+        scanner: std::sync::mpsc::SyncSender<Chunk>,
+    ) -> Self {
         Self {
             limits,
             patterns,
+            scanner: Some(scanner),
             buffered: Vec::new(),
             streamed: Vec::new(),
             notices: Vec::new(),
         }
+    }
+
+    /// Sends a log to the scanning thread in chunks (inline when there is no thread).
+    fn stream(&mut self, path: &str, reader: &mut dyn Read) -> std::io::Result<()> {
+        let Some(tx) = &self.scanner else {
+            let files = logs::scan(path, reader, self.patterns)?;
+            self.streamed.push((path.to_string(), files));
+            return Ok(());
+        };
+        if tx.send(Chunk::Start(path.to_string())).is_err() {
+            return Ok(());
+        }
+        let result = loop {
+            let mut chunk = Vec::with_capacity(CHUNK_BYTES);
+            match reader.take(CHUNK_BYTES as u64).read_to_end(&mut chunk) {
+                Ok(0) => break Ok(()),
+                Ok(_) => {
+                    if tx.send(Chunk::Data(chunk)).is_err() {
+                        break Ok(());
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        let _ = tx.send(Chunk::End);
+        result
     }
 
     fn take(&mut self, meta: &bundle::EntryMeta, reader: &mut dyn Read) -> std::io::Result<()> {
@@ -264,8 +399,7 @@ impl<'a> Sink<'a> {
                     ),
                 });
             }
-            let files = logs::scan(&meta.path, reader, self.patterns)?;
-            self.streamed.push((meta.path.clone(), files));
+            self.stream(&meta.path, reader)?;
         } else {
             let capacity = usize::try_from(meta.size).unwrap_or(0).min(1 << 24);
             let mut bytes = Vec::with_capacity(capacity);

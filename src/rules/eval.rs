@@ -544,7 +544,16 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
         {
             continue;
         }
-        let Some(hits) = log.hits.get(&l.pattern) else {
+        let Some(pattern) = l.pattern else {
+            // Presence only: the log exists and has lines.
+            total += u64::from(log.lines);
+            files += 1;
+            hit.vars.entry("log".to_string()).or_insert_with(|| {
+                json!({"pod": log.pod, "namespace": log.namespace, "container": log.container, "previous": log.previous, "source": log.source})
+            });
+            continue;
+        };
+        let Some(hits) = log.hits.get(&pattern) else {
             continue;
         };
         total += hits.count;
@@ -559,12 +568,18 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
             if hit.evidence.len() >= MAX_EVIDENCE {
                 break;
             }
-            captures_into(&l.regex, &m.text, &mut hit.vars);
+            if let Some(re) = &l.regex {
+                captures_into(re, &m.text, &mut hit.vars);
+            }
             hit.evidence.push(Evidence {
                 source: log.source.clone(),
                 line: m.line,
                 excerpt: m.text.clone(),
-                matched: l.regex.find(&m.text).map(|f| f.as_str().to_string()),
+                matched: l
+                    .regex
+                    .as_ref()
+                    .and_then(|re| re.find(&m.text))
+                    .map(|f| f.as_str().to_string()),
             });
         }
         hit.vars.entry("log".to_string()).or_insert_with(|| {

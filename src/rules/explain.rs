@@ -247,7 +247,7 @@ fn trace_log(l: &CLog, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
     let _ = writeln!(
         out,
         "{p}log regex {:?}{}{} ({}): {} log file(s) in the bundle",
-        l.spec.regex,
+        l.spec.regex.as_deref().unwrap_or("(any line)"),
         l.spec
             .pod
             .as_ref()
@@ -265,7 +265,10 @@ fn trace_log(l: &CLog, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
             let _ = writeln!(out, "{p}  ...");
             break;
         }
-        let hits = log.hits.get(&l.pattern).map_or(0, |h| h.count);
+        let hits = match l.pattern {
+            Some(p) => log.hits.get(&p).map_or(0, |h| h.count),
+            None => u64::from(log.lines),
+        };
         let pod_ok = l
             .pod
             .as_ref()

@@ -127,8 +127,9 @@ pub(crate) struct CLog {
     pub pod: Option<GlobMatcher>,
     pub namespace: Option<GlobMatcher>,
     pub container: Option<GlobMatcher>,
-    pub pattern: usize,
-    pub regex: Regex,
+    /// Index into the combined log patterns; `None` when the selector only asks for the log's presence.
+    pub pattern: Option<usize>,
+    pub regex: Option<Regex>,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +253,10 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
             doc: doc.as_ref(),
             errors: &mut errors,
             patterns: &mut patterns,
+            captured: ["object", "log", "probe", "severity"]
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
         };
         if let Some(first) = seen.insert(spec.id.as_str(), file.as_str()) {
             v.error(
@@ -260,7 +265,6 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
                 None,
             );
         }
-        v.check_meta(spec, &ids);
         let matcher = v.compile(&spec.matcher, "match");
         let severity_when = spec
             .severity_when
@@ -273,6 +277,8 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
                 )
             })
             .collect();
+        // After compiling, so the variables the selectors capture are known.
+        v.check_meta(spec, &ids);
         rules.push(Rule {
             spec: spec.clone(),
             file: file.clone(),
@@ -342,6 +348,8 @@ struct Validator<'a> {
     doc: Option<&'a tree::Node>,
     errors: &'a mut Vec<RuleError>,
     patterns: &'a mut Vec<String>,
+    /// Variables the rule's selectors provide (named groups, `bind` keys), gathered while compiling.
+    captured: HashSet<String>,
 }
 
 impl Validator<'_> {
@@ -415,7 +423,7 @@ impl Validator<'_> {
                 );
             }
         }
-        let known = captured_names(spec);
+        let known = self.captured.clone();
         for (field, text) in [
             ("summary", &spec.summary),
             ("remediation", &spec.remediation),
@@ -470,12 +478,27 @@ impl Validator<'_> {
         }
     }
 
+    /// The index of a log regex in the combined set, adding it once.
+    fn pattern_index(&mut self, source: &str) -> usize {
+        match self.patterns.iter().position(|p| p == source) {
+            Some(i) => i,
+            None => {
+                self.patterns.push(source.to_string());
+                self.patterns.len() - 1
+            }
+        }
+    }
+
     fn regex(&mut self, at: &str, pattern: &str) -> Option<Regex> {
         match regex::RegexBuilder::new(pattern)
             .size_limit(8 << 20)
             .build()
         {
-            Ok(r) => Some(r),
+            Ok(r) => {
+                self.captured
+                    .extend(r.capture_names().flatten().map(str::to_string));
+                Some(r)
+            }
             Err(e) => {
                 self.error(at, format!("invalid regex: {e}"), None);
                 None
@@ -534,6 +557,7 @@ impl Validator<'_> {
                         .and_then(|r| self.regex(&format!("{pat}.regex"), r)),
                 );
             }
+            self.captured.extend(o.bind.keys().cloned());
             for (var, path) in &o.bind {
                 if let Err(e) = tree::validate_path(path) {
                     self.error(
@@ -556,14 +580,13 @@ impl Validator<'_> {
             let pod = self.glob(&format!("{at}.pod"), l.pod.as_ref());
             let namespace = self.glob(&format!("{at}.namespace"), l.namespace.as_ref());
             let container = self.glob(&format!("{at}.container"), l.container.as_ref());
-            if let Some(regex) = self.regex(&format!("{at}.regex"), &l.regex) {
-                let pattern = match self.patterns.iter().position(|p| *p == l.regex) {
-                    Some(i) => i,
-                    None => {
-                        self.patterns.push(l.regex.clone());
-                        self.patterns.len() - 1
-                    }
-                };
+            let compiled = match &l.regex {
+                Some(source) => self
+                    .regex(&format!("{at}.regex"), source)
+                    .map(|regex| (Some(self.pattern_index(source)), Some(regex))),
+                None => Some((None, None)),
+            };
+            if let Some((pattern, regex)) = compiled {
                 out.log = Some(CLog {
                     spec: l.clone(),
                     pod,
@@ -609,34 +632,6 @@ impl Validator<'_> {
         }
         out
     }
-}
-
-/// Variables a rule's selectors can provide: named regex groups, `bind` keys,
-/// and the variables every selector sets.
-fn captured_names(spec: &RuleFile) -> HashSet<String> {
-    let mut names: HashSet<String> = ["object", "log", "probe", "severity"]
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    let mut stack: Vec<&Condition> = vec![&spec.matcher];
-    stack.extend(spec.severity_when.iter().map(|s| &s.matcher));
-    while let Some(c) = stack.pop() {
-        stack.extend(c.all.iter().chain(&c.any).chain(&c.not));
-        let mut regexes: Vec<&str> = Vec::new();
-        if let Some(o) = &c.object {
-            names.extend(o.bind.keys().cloned());
-            regexes.extend(o.predicates.iter().filter_map(|p| p.regex.as_deref()));
-        }
-        regexes.extend(c.log.as_ref().map(|l| l.regex.as_str()));
-        regexes.extend(c.probe.as_ref().and_then(|p| p.regex.as_deref()));
-        regexes.extend(c.text.as_ref().map(|t| t.regex.as_str()));
-        for r in regexes {
-            if let Ok(re) = Regex::new(r) {
-                names.extend(re.capture_names().flatten().map(str::to_string));
-            }
-        }
-    }
-    names
 }
 
 /// The candidate closest to `word`, when close enough to be a likely typo.

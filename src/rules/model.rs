@@ -225,8 +225,10 @@ pub struct LogSelector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// The line regex; named groups become template variables. Anchor it on the stable part of the message.
-    pub regex: String,
-    /// At least this many matching lines across the selected logs (default 1).
+    /// Without it, the selector asks whether such a log exists at all (no line is scanned for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// At least this many matching lines across the selected logs (default 1; without `regex`, lines in the log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_count: Option<u64>,
     /// Only previous-container logs (true) or only current ones (false); both when absent.

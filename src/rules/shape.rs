@@ -77,7 +77,12 @@ impl Ctx<'_> {
                 // An enum documented per variant is a oneOf of one-value enums: check the union.
                 let values: Option<Vec<Json>> = alts
                     .iter()
-                    .map(|a| self.resolve(a).get("enum").and_then(Json::as_array).cloned())
+                    .map(|a| {
+                        self.resolve(a)
+                            .get("enum")
+                            .and_then(Json::as_array)
+                            .cloned()
+                    })
                     .collect::<Option<Vec<_>>>()
                     .map(|v| v.into_iter().flatten().collect());
                 if let Some(values) = values {
@@ -89,9 +94,16 @@ impl Ctx<'_> {
                 let actual = json_type(node);
                 let same_type: Vec<&Json> = alts
                     .iter()
-                    .filter(|a| schema_type(self.resolve(a)).is_none_or(|t| t == actual || (t == "number" && actual == "integer")))
+                    .filter(|a| {
+                        schema_type(self.resolve(a))
+                            .is_none_or(|t| t == actual || (t == "number" && actual == "integer"))
+                    })
                     .collect();
-                let pool: Vec<&Json> = if same_type.is_empty() { alts.iter().collect() } else { same_type };
+                let pool: Vec<&Json> = if same_type.is_empty() {
+                    alts.iter().collect()
+                } else {
+                    same_type
+                };
                 let best = pool.into_iter().min_by_key(|alt| self.trial(node, alt, at));
                 if let Some(best) = best {
                     self.check(node, best, at);
