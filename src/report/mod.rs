@@ -390,6 +390,18 @@ pub fn template_env() -> Environment<'static> {
     env.set_recursion_limit(64);
     // Chainable: `{{ log.count }}` renders empty when no log selector matched, rather than failing.
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    // Rule variables like `namespace` or `range` must not resolve to minijinja's global functions.
+    for name in [
+        "namespace",
+        "range",
+        "dict",
+        "debug",
+        "lipsum",
+        "cycler",
+        "joiner",
+    ] {
+        env.remove_global(name);
+    }
     env.set_keep_trailing_newline(false);
     env
 }

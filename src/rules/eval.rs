@@ -176,9 +176,9 @@ pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
                         }
                     }
                 };
-                let summary = render("summary", spec.summary.get(lang));
+                let summary = tidy(lang, render("summary", spec.summary.get(lang)));
                 let remediation = render("remediation", spec.remediation.get(lang));
-                let title = render("title", spec.title.get(lang));
+                let title = tidy(lang, render("title", spec.title.get(lang)));
                 let mut evidence = hit.evidence;
                 evidence.sort();
                 evidence.dedup();
@@ -219,6 +219,24 @@ pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
         }
     }
     link_causes(rules, &mut out.findings);
+    out
+}
+
+/// YAML folding joins the lines of a `>-` block with spaces, which Chinese
+/// text does not use: drop a space that stands between two CJK characters.
+fn tidy(lang: &str, text: String) -> String {
+    if lang != "zh" {
+        return text;
+    }
+    let cjk = |c: char| matches!(c, '\u{2e80}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}');
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        if *c == ' ' && i > 0 && i + 1 < chars.len() && cjk(chars[i - 1]) && cjk(chars[i + 1]) {
+            continue;
+        }
+        out.push(*c);
+    }
     out
 }
 
@@ -664,7 +682,10 @@ fn eval_text(t: &CText, ctx: &Ctx<'_>) -> Option<Hit> {
         {
             continue;
         }
-        if !t.regex.is_match(&file.text) {
+        if t.file_filter
+            .as_ref()
+            .is_some_and(|f| !f.is_match(&file.text))
+        {
             continue;
         }
         for (i, line) in file.text.lines().enumerate() {

@@ -144,6 +144,8 @@ pub(crate) struct CText {
     pub spec: model::TextSelector,
     pub file: Option<GlobMatcher>,
     pub regex: Regex,
+    /// The same regex in multi-line mode, to skip whole files that cannot match.
+    pub file_filter: Option<Regex>,
 }
 
 /// Reads the rule files of `source` (file name, content), sorted by name.
@@ -616,10 +618,16 @@ impl Validator<'_> {
             let at = format!("{at}.text");
             let file = self.glob(&format!("{at}.file"), t.file.as_ref());
             if let Some(regex) = self.regex(&format!("{at}.regex"), &t.regex) {
+                let file_filter = regex::RegexBuilder::new(&t.regex)
+                    .multi_line(true)
+                    .size_limit(8 << 20)
+                    .build()
+                    .ok();
                 out.text = Some(CText {
                     spec: t.clone(),
                     file,
                     regex,
+                    file_filter,
                 });
             }
         }

@@ -230,6 +230,12 @@ fn worse(a: Status, b: Status) -> Status {
 /// Checks a report against an expectation.
 pub fn check(expect: &Expectation, report: &Report, label: &str, result: &mut CaseResult) {
     let fired: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+    for e in &report.render_errors {
+        result.status = worse(result.status, Status::Wrong);
+        result
+            .problems
+            .push(format!("{label}: template error: {e}"));
+    }
     for id in &expect.fires {
         if !fired.contains(&id.as_str()) {
             result.status = worse(result.status, Status::Missing);
