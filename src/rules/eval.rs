@@ -305,8 +305,18 @@ pub(crate) fn eval(c: &Compiled, ctx: &Ctx<'_>) -> Option<Hit> {
         hit.merge(eval(sub, ctx)?);
     }
     if !c.any.is_empty() {
-        let first = c.any.iter().find_map(|sub| eval(sub, ctx))?;
-        hit.merge(first);
+        // Holds when one branch holds; every branch that holds contributes evidence
+        // (variables come first from the earliest branch).
+        let mut any = false;
+        for sub in &c.any {
+            if let Some(h) = eval(sub, ctx) {
+                hit.merge(h);
+                any = true;
+            }
+        }
+        if !any {
+            return None;
+        }
     }
     for sub in &c.not {
         if eval(sub, ctx).is_some() {

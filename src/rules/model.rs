@@ -102,7 +102,7 @@ pub struct Condition {
     /// Every condition in the list holds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub all: Vec<Condition>,
-    /// At least one condition in the list holds (the first that does provides evidence and variables).
+    /// At least one condition in the list holds (each that does adds evidence; the first provides variables first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub any: Vec<Condition>,
     /// None of the conditions in the list holds.
