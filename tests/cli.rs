@@ -421,3 +421,71 @@ fn inventory_lists_layout_files_and_kinds() {
         "collected"
     );
 }
+
+/// Copies a fixture case (bundle folder and expectation) into `dir`.
+fn copy_case(group: &str, case: &str, dir: &Path) {
+    let src = Path::new("fixtures").join(group);
+    let dst = dir.join(group);
+    std::fs::create_dir_all(dst.join(case)).expect("mkdir");
+    std::fs::copy(src.join(format!("{case}.yaml")), dst.join(format!("{case}.yaml"))).expect("copy");
+    for entry in std::fs::read_dir(src.join(case)).expect("read fixture") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), dst.join(case).join(entry.file_name())).expect("copy file");
+    }
+}
+
+#[test]
+fn rules_test_gives_the_right_verdict_for_tampered_fixtures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = dir.path();
+    copy_case("apiservice-discovery-timeout", "seed-loose-files", fixtures);
+    copy_case("apiservice-discovery-timeout", "near-miss-bad-status", fixtures);
+    let f = fixtures.to_str().expect("utf-8");
+    let run = || {
+        let o = bd(&["rules", "test", "--fixtures", f, "--filter", "apiservice-discovery-timeout"]);
+        (o.status.code(), stdout(&o))
+    };
+    let (code, out) = run();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("apiservice-discovery-timeout  validated"), "{out}");
+
+    // The near miss now claims the rule fires: it does not, so the rule is `missing`.
+    let near = fixtures.join("apiservice-discovery-timeout/near-miss-bad-status.yaml");
+    std::fs::write(&near, "fires: [apiservice-discovery-timeout]\n").expect("write");
+    let (code, out) = run();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("apiservice-discovery-timeout  missing"), "{out}");
+    assert!(out.contains("did not fire"), "{out}");
+
+    // The firing case now says it must not fire: `noisy`.
+    std::fs::write(&near, "not_fires: [apiservice-discovery-timeout]\n").expect("write");
+    let seed = fixtures.join("apiservice-discovery-timeout/seed-loose-files.yaml");
+    std::fs::write(&seed, "fires: [apiservice-discovery-timeout]\nnot_fires: [apiservice-discovery-timeout]\n")
+        .expect("write");
+    let (code, out) = run();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("apiservice-discovery-timeout  noisy"), "{out}");
+
+    // Wrong evidence line: `wrong`.
+    std::fs::write(
+        &seed,
+        "fires: [apiservice-discovery-timeout]\nevidence:\n  apiservice-discovery-timeout: [\"apiservice.yaml:3\"]\n",
+    )
+    .expect("write");
+    let (code, out) = run();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("apiservice-discovery-timeout  wrong"), "{out}");
+    assert!(out.contains("does not cite apiservice.yaml:3"), "{out}");
+}
+
+#[test]
+fn explain_snapshot_of_a_rule_that_does_not_fire() {
+    let o = bd(&[
+        "rules",
+        "explain",
+        "apiservice-discovery-timeout",
+        "fixtures/apiservice-discovery-timeout/near-miss-bad-status",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}

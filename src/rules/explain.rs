@@ -168,7 +168,7 @@ fn trace_object(o: &CObject, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
                         .scalar_text()
                         .map(|t| t.into_owned())
                         .unwrap_or_else(|| n.to_json().to_string());
-                    let short: String = text.chars().take(160).collect();
+                    let short: String = text.chars().take(400).collect();
                     format!("{short:?} (line {})", n.line)
                 })
                 .collect();
