@@ -427,7 +427,11 @@ fn copy_case(group: &str, case: &str, dir: &Path) {
     let src = Path::new("fixtures").join(group);
     let dst = dir.join(group);
     std::fs::create_dir_all(dst.join(case)).expect("mkdir");
-    std::fs::copy(src.join(format!("{case}.yaml")), dst.join(format!("{case}.yaml"))).expect("copy");
+    std::fs::copy(
+        src.join(format!("{case}.yaml")),
+        dst.join(format!("{case}.yaml")),
+    )
+    .expect("copy");
     for entry in std::fs::read_dir(src.join(case)).expect("read fixture") {
         let entry = entry.expect("entry");
         std::fs::copy(entry.path(), dst.join(case).join(entry.file_name())).expect("copy file");
@@ -439,29 +443,49 @@ fn rules_test_gives_the_right_verdict_for_tampered_fixtures() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fixtures = dir.path();
     copy_case("apiservice-discovery-timeout", "seed-loose-files", fixtures);
-    copy_case("apiservice-discovery-timeout", "near-miss-bad-status", fixtures);
+    copy_case(
+        "apiservice-discovery-timeout",
+        "near-miss-bad-status",
+        fixtures,
+    );
     let f = fixtures.to_str().expect("utf-8");
     let run = || {
-        let o = bd(&["rules", "test", "--fixtures", f, "--filter", "apiservice-discovery-timeout"]);
+        let o = bd(&[
+            "rules",
+            "test",
+            "--fixtures",
+            f,
+            "--filter",
+            "apiservice-discovery-timeout",
+        ]);
         (o.status.code(), stdout(&o))
     };
     let (code, out) = run();
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("apiservice-discovery-timeout  validated"), "{out}");
+    assert!(
+        out.contains("apiservice-discovery-timeout  validated"),
+        "{out}"
+    );
 
     // The near miss now claims the rule fires: it does not, so the rule is `missing`.
     let near = fixtures.join("apiservice-discovery-timeout/near-miss-bad-status.yaml");
     std::fs::write(&near, "fires: [apiservice-discovery-timeout]\n").expect("write");
     let (code, out) = run();
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("apiservice-discovery-timeout  missing"), "{out}");
+    assert!(
+        out.contains("apiservice-discovery-timeout  missing"),
+        "{out}"
+    );
     assert!(out.contains("did not fire"), "{out}");
 
     // The firing case now says it must not fire: `noisy`.
     std::fs::write(&near, "not_fires: [apiservice-discovery-timeout]\n").expect("write");
     let seed = fixtures.join("apiservice-discovery-timeout/seed-loose-files.yaml");
-    std::fs::write(&seed, "fires: [apiservice-discovery-timeout]\nnot_fires: [apiservice-discovery-timeout]\n")
-        .expect("write");
+    std::fs::write(
+        &seed,
+        "fires: [apiservice-discovery-timeout]\nnot_fires: [apiservice-discovery-timeout]\n",
+    )
+    .expect("write");
     let (code, out) = run();
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("apiservice-discovery-timeout  noisy"), "{out}");
@@ -488,4 +512,43 @@ fn explain_snapshot_of_a_rule_that_does_not_fire() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn inventory_of_real_bundles_classifies_every_file() {
+    for bundle in [
+        "fixtures/real-bundles/kurl-v1.23-healthy",
+        "fixtures/real-bundles/k3s-v1.31-supportbundle-healthy.tar.gz",
+        "fixtures/real-bundles/k3s-v1.24-metrics-server-crashed.tar.gz",
+    ] {
+        let o = bd(&["inventory", bundle, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert_eq!(v["bundle"]["layout"], "troubleshoot", "{bundle}");
+        assert_eq!(
+            v["parse_errors"].as_array().map(Vec::len),
+            Some(0),
+            "{bundle}: {:#}",
+            v["parse_errors"]
+        );
+        let files = v["inventory"]["files"].as_array().expect("files");
+        assert!(files.len() > 50, "{bundle}");
+        for f in files {
+            let class = f["class"].as_str().unwrap_or_default();
+            assert!(
+                !["unparsable", "binary", ""].contains(&class),
+                "{bundle}: {f}"
+            );
+        }
+        for kind in ["pods", "nodes", "events"] {
+            assert_eq!(
+                v["inventory"]["collection"][kind]["status"], "collected",
+                "{bundle}: {kind}"
+            );
+        }
+        assert_eq!(
+            v["inventory"]["collection"]["apiservices"]["status"], "not_collected",
+            "{bundle}"
+        );
+    }
 }

@@ -57,10 +57,13 @@ pub fn detect_layout<'a>(paths: impl IntoIterator<Item = &'a str> + Clone) -> (L
                 .into(),
         );
     }
+    // must-gather nests its tree under one folder per gather image.
     let must_gather = paths.clone().into_iter().any(|p| {
-        p.starts_with("cluster-scoped-resources/")
-            || p.contains("/cluster-scoped-resources/")
-            || (p.starts_with("namespaces/") && p.contains("/pods/") && p.ends_with(".yaml"))
+        let parts: Vec<&str> = p.split('/').collect();
+        parts.contains(&"cluster-scoped-resources")
+            || parts
+                .windows(3)
+                .any(|w| w[0] == "namespaces" && (w[2] == "pods" || w[2] == "core"))
     });
     if must_gather {
         return (
