@@ -67,18 +67,29 @@ fn html_report_renders_offline_and_stays_inert() {
     // A hostile bundle: markup in a log line, a label and a curl body.
     let bundle = dir.path().join("hostile");
     std::fs::create_dir_all(&bundle).expect("mkdir");
-    let evil = r#"<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">"#;
+    let evil =
+        r#"<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">"#;
     std::fs::write(
         bundle.join("metrics-server.log"),
         format!("E0511 21:57:06.607078       1 scraper.go:140] \"Failed to scrape node\" err=\"Get \\\"https://192.168.1.5:10250/metrics/resource\\\": x509: cannot validate certificate for 192.168.1.5 because it doesn't contain any IP SANs {evil}\" node=\"n1\"\n"),
     )
     .expect("write");
-    std::fs::write(bundle.join("curl.txt"), format!("$ curl -ik https://10.0.0.1:443/\nHTTP/1.1 200 OK\n\n{evil}\n"))
-        .expect("write");
-    let page = html_report(bundle.to_str().expect("utf-8"), &dir.path().join("hostile-out"));
+    std::fs::write(
+        bundle.join("curl.txt"),
+        format!("$ curl -ik https://10.0.0.1:443/\nHTTP/1.1 200 OK\n\n{evil}\n"),
+    )
+    .expect("write");
+    let page = html_report(
+        bundle.to_str().expect("utf-8"),
+        &dir.path().join("hostile-out"),
+    );
     let dom = dump_dom(&browser, &page, &dir.path().join("profile2"));
     assert!(dom.contains("kubelet-x509-no-ip-sans"), "{dom}");
-    assert_eq!(dom.matches("<script").count(), 1, "only the report's own script may exist");
+    assert_eq!(
+        dom.matches("<script").count(),
+        1,
+        "only the report's own script may exist"
+    );
     assert!(!dom.contains("<img"), "bundle content became an element");
     assert!(!dom.contains("<title>pwned"), "bundle script ran");
 }
