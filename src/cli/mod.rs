@@ -361,9 +361,8 @@ fn emit(reports: &[(PathBuf, Report)], args: &ReportArgs) -> anyhow::Result<Exit
                 };
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
-                stdout.write_all(
-                    report::render(report, Format::Text, &templates, color_stdout())?.as_bytes(),
-                )?;
+                stdout
+                    .write_all(report::text::render_summary(report, color_stdout()).as_bytes())?;
                 for format in &formats {
                     let text = report::render(report, *format, &templates, false)?;
                     let target = dir.join(format.file_name());

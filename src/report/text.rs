@@ -196,3 +196,52 @@ pub fn render(r: &Report, color: bool) -> String {
     );
     out
 }
+
+/// The short terminal summary printed when the full report goes to files:
+/// the verdict, one line per finding (severity, id, title, where the evidence is).
+pub fn render_summary(r: &Report, color: bool) -> String {
+    let p = Paint { on: color };
+    let t = strings(&r.lang);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} — {} ({})",
+        p.bold("bundle-doctor"),
+        r.tool.version,
+        sanitize(&r.bundle.path),
+        r.bundle.layout
+    );
+    let _ = writeln!(out, "{}: {}", p.bold(t["verdict"]), sanitize(&r.verdict));
+    for f in &r.findings {
+        let pad = if f.explained_by.is_empty() {
+            ""
+        } else {
+            "  ↳ "
+        };
+        let places: Vec<String> = f
+            .evidence
+            .iter()
+            .take(3)
+            .map(|e| format!("{}:{}", sanitize(&e.source), e.line))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{pad}{:>8} {}  {}  {}",
+            p.severity(f.severity),
+            p.bold(&f.id),
+            sanitize(&f.title),
+            p.dim(&places.join(", "))
+        );
+    }
+    if !r.not_evaluated.is_empty() || !r.parse_errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: {}, {}: {}",
+            t["not_evaluated"],
+            r.not_evaluated.len(),
+            t["parse_errors"],
+            r.parse_errors.len()
+        );
+    }
+    out
+}
