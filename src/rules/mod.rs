@@ -454,7 +454,8 @@ impl Validator<'_> {
                             .collect();
                         unknown.sort();
                         for var in unknown {
-                            let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                            let mut names: Vec<&str> = known.iter().map(String::as_str).collect();
+                            names.sort_unstable();
                             self.error(
                                 &format!("{field}.{lang}"),
                                 format!("template variable `{var}` in `{field}.{lang}` is not captured by any selector"),
@@ -648,6 +649,6 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .iter()
         .map(|c| (strsim(word, c), *c))
         .filter(|(d, c)| *d <= 3.max(c.len() / 4))
-        .min_by_key(|(d, _)| *d)
+        .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
 }
