@@ -144,6 +144,10 @@ pub fn attach_log_identity(layout: Layout, log: &mut LogFile) {
     log.previous = previous;
 }
 
+/// The host of a shell prompt: `[root@master1 ~]#`, `admin@cp-1:~$`.
+static PROMPT_HOST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*\[?[\w.-]+@(?P<host>[\w.-]+)[\s:\]]").expect("static regex"));
+
 static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^\s*(?:\[[^\]]*\][#$]\s*|[\w.@~:/-]+[#$]\s+|[$#>]\s*)?(?P<cmd>(?:sudo\s+)?(?:kubectl|oc|k|k3s kubectl|microk8s kubectl|curl)\s.*)$",
@@ -556,12 +560,18 @@ fn segment(
         let calls = curl::parse_curl(&seg_text);
         if !calls.is_empty() {
             parsed.record.facts += calls.len();
-            parsed.probes.extend(calls.into_iter().map(|call| Probe {
-                origin: super::Origin {
-                    source: path.to_string(),
-                    line: call.line,
-                },
-                call,
+            parsed.probes.extend(calls.into_iter().map(|call| {
+                Probe {
+                    host: lines
+                        .get((call.line as usize).saturating_sub(1))
+                        .and_then(|l| PROMPT_HOST.captures(l))
+                        .map(|c| c["host"].to_string()),
+                    origin: super::Origin {
+                        source: path.to_string(),
+                        line: call.line,
+                    },
+                    call,
+                }
             }));
             return "curl";
         }

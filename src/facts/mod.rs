@@ -16,6 +16,7 @@
 
 pub mod classify;
 pub mod curl;
+pub mod derive;
 pub mod describe;
 pub mod logline;
 pub mod logs;
@@ -65,6 +66,8 @@ pub struct Object {
 pub struct Probe {
     /// What the transcript says.
     pub call: curl::CurlCall,
+    /// The host the command ran on, when its shell prompt says (`[root@master1 ~]# curl ...`).
+    pub host: Option<String>,
     /// The file it came from (line = the call's first line).
     pub origin: Origin,
 }
@@ -519,6 +522,9 @@ fn assemble(
     store.files.sort_by(|a, b| a.path.cmp(&b.path));
     store.objects.sort_by(|a, b| a.origin.cmp(&b.origin));
     dedupe_objects(&mut store.objects);
+    // Facts about nodes that no single file states (which node runs kube-proxy...).
+    let nodes = derive::node_summaries(&store);
+    store.objects.extend(nodes);
     store
         .logs
         .sort_by(|a, b| (&a.source, &a.container).cmp(&(&b.source, &b.container)));

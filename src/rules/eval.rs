@@ -157,7 +157,12 @@ pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
     for rule in &rules.rules {
         let spec = &rule.spec;
         match eval(&rule.matcher, &ctx) {
-            Some(hit) => {
+            Some(mut hit) => {
+                for c in &rule.context {
+                    if let Some(extra) = eval(c, &ctx) {
+                        hit.merge(extra);
+                    }
+                }
                 let severity = rule
                     .severity_when
                     .iter()

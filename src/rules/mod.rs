@@ -78,6 +78,8 @@ pub struct Rule {
     pub(crate) matcher: Compiled,
     /// Compiled `severity_when`.
     pub(crate) severity_when: Vec<(Severity, Compiled)>,
+    /// Compiled `context`.
+    pub(crate) context: Vec<Compiled>,
 }
 
 /// All loaded rules plus the combined log patterns.
@@ -279,6 +281,12 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
                 )
             })
             .collect();
+        let context = spec
+            .context
+            .iter()
+            .enumerate()
+            .map(|(i, c)| v.compile(c, &format!("context[{i}]")))
+            .collect();
         // After compiling, so the variables the selectors capture are known.
         v.check_meta(spec, &ids);
         rules.push(Rule {
@@ -286,6 +294,7 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
             file: file.clone(),
             matcher,
             severity_when,
+            context,
         });
     }
     if !errors.is_empty() {

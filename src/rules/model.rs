@@ -27,6 +27,10 @@ pub struct RuleFile {
     /// Severity overrides, first match wins: e.g. a crash that is still happening is critical, a past one a warning.
     #[serde(default)]
     pub severity_when: Vec<SeverityWhen>,
+    /// Conditions looked at only when the rule fired; each that holds adds its variables and
+    /// evidence (to tailor the texts, e.g. which node lacks kube-proxy) without deciding whether the rule fires.
+    #[serde(default)]
+    pub context: Vec<Condition>,
     /// Ids of symptom rules this root cause accounts for; when both fire, the symptom is nested under this rule.
     #[serde(default)]
     pub explains: Vec<String>,
