@@ -113,16 +113,34 @@ fn make(layout: &str, root: &Path) -> String {
 }
 
 #[test]
-fn same_failure_same_finding_in_every_layout() {
+fn troubleshoot() {
+    same_failure_same_finding("troubleshoot");
+}
+
+#[test]
+fn cluster_info_dump() {
+    same_failure_same_finding("cluster-info-dump");
+}
+
+#[test]
+fn must_gather() {
+    same_failure_same_finding("must-gather");
+}
+
+#[test]
+fn collector() {
+    same_failure_same_finding("collector");
+}
+
+#[test]
+fn loose_files() {
+    same_failure_same_finding("loose");
+}
+
+fn same_failure_same_finding(layout: &str) {
     let rules = rules::load(&RuleSource::Embedded).expect("rules load");
     let options = Options::default();
-    for layout in [
-        "troubleshoot",
-        "cluster-info-dump",
-        "must-gather",
-        "collector",
-        "loose",
-    ] {
+    {
         let dir = tempfile::tempdir().expect("tempdir");
         let cited = make(layout, dir.path());
         let direct = bundle_doctor::analyze_path(dir.path(), &rules, &options).expect("reads");

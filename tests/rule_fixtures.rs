@@ -110,3 +110,23 @@ fn schema_file_is_fresh() {
         "rules/rule.schema.json is stale: run `cargo run -- rules schema > rules/rule.schema.json`"
     );
 }
+
+#[test]
+fn every_catalogue_signature_has_a_rule() {
+    let catalogue: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string("tests/catalogue/metrics-server.yaml").expect("catalogue copy"),
+    )
+    .expect("catalogue parses");
+    let ids: Vec<String> = rules().rules.iter().map(|r| r.spec.id.clone()).collect();
+    let signatures = catalogue["signatures"].as_sequence().expect("signatures");
+    assert!(signatures.len() >= 46, "{} signatures", signatures.len());
+    let missing: Vec<&str> = signatures
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .filter(|id| !ids.iter().any(|r| r == id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "catalogue signatures without a rule: {missing:?}"
+    );
+}
