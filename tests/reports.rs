@@ -160,3 +160,83 @@ fn outside_fences(md: &str) -> String {
     }
     out
 }
+
+/// Secrets planted where rules cite them: a curl with a bearer token, a log
+/// line with a password and a JWT, a PEM key in a log.
+fn secret_bundle(dir: &Path) {
+    std::fs::write(
+        dir.join("apiservice.yaml"),
+        "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  name: v1beta1.metrics.k8s.io\nstatus:\n  conditions:\n  - type: Available\n    status: \"False\"\n    reason: FailedDiscoveryCheck\n    message: 'failing or missing response from https://10.0.0.9:443/apis/metrics.k8s.io/v1beta1: Get \"https://10.0.0.9:443/apis/metrics.k8s.io/v1beta1\": context deadline exceeded'\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("curl.txt"),
+        "[root@master1 ~]# curl -ik -H \"Authorization: Bearer PLANTEDBEARER0123456789\" https://10.0.0.9:443/apis/metrics.k8s.io/v1beta1\nHTTP/1.1 401 Unauthorized\nContent-Type: application/json\n\n{\"kind\":\"Status\",\"code\":401}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("metrics-server.log"),
+        "E0511 21:57:06.607078       1 scraper.go:140] \"Failed to scrape node\" err=\"Get \\\"https://192.168.1.5:10250/metrics/resource\\\": x509: cannot validate certificate for 192.168.1.5 because it doesn't contain any IP SANs password=PLANTEDPASSWORD token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.cGxhbnRlZHNpZ25hdHVyZQ\" node=\"n1\"\n",
+    )
+    .expect("write");
+}
+
+const PLANTED: &[&str] = &[
+    "PLANTEDBEARER0123456789",
+    "PLANTEDPASSWORD",
+    "eyJhbGciOiJSUzI1NiJ9",
+];
+
+#[test]
+fn no_planted_secret_in_any_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    secret_bundle(dir.path());
+    let rules = rules::load(&RuleSource::Embedded).expect("rules");
+    let redacted =
+        bundle_doctor::analyze_path(dir.path(), &rules, &Options::default()).expect("reads");
+    let ids: Vec<&str> = redacted.findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(
+        ids.contains(&"apiservice-discovery-timeout") && ids.contains(&"kubelet-x509-no-ip-sans"),
+        "{ids:?}"
+    );
+    for format in [Format::Json, Format::Md, Format::Html, Format::Text] {
+        let out = render(&redacted, format);
+        for secret in PLANTED {
+            assert!(!out.contains(secret), "{secret} leaked in {format:?}");
+        }
+        assert!(
+            out.contains("REDACTED"),
+            "{format:?} has no redaction marker"
+        );
+    }
+    // The same bundle without redaction shows them: the check above can fail.
+    let plain = bundle_doctor::analyze_path(
+        dir.path(),
+        &rules,
+        &Options {
+            redact: false,
+            ..Options::default()
+        },
+    )
+    .expect("reads");
+    let json = render(&plain, Format::Json);
+    assert!(
+        PLANTED.iter().all(|s| json.contains(s)),
+        "--no-redact must keep the text"
+    );
+}
+
+/// The HTML and text reports, with the time of the run masked.
+#[test]
+fn html_and_text_reports() {
+    for (name, path) in [CASES[0], CASES[1]] {
+        for lang in ["en", "zh"] {
+            let r = analyze(path, lang);
+            let html = render(&r, Format::Html)
+                .replace(&r.generated_at, "[time]")
+                .replace(&r.rules.digest, "[digest]");
+            insta::assert_snapshot!(format!("html-{name}-{lang}"), html);
+            insta::assert_snapshot!(format!("text-{name}-{lang}"), render(&r, Format::Text));
+        }
+    }
+}

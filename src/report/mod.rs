@@ -170,6 +170,10 @@ impl Report {
             for f in &mut findings {
                 for e in &mut f.evidence {
                     e.excerpt = redact::redact(&e.excerpt);
+                    e.matched = e.matched.as_deref().map(redact::redact);
+                }
+                for value in f.captures.values_mut() {
+                    redact_json(value);
                 }
                 f.summary = redact::redact(&f.summary);
                 f.remediation = redact::redact(&f.remediation);
@@ -218,6 +222,16 @@ impl Report {
             rules,
             timeline,
         }
+    }
+}
+
+/// Redacts every string inside a captured value.
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = redact::redact(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_json),
+        _ => {}
     }
 }
 

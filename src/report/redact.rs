@@ -40,6 +40,11 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
             "***REDACTED jwt***",
         ),
+        // An env var whose name says secret, with its value on the next line (YAML or JSON).
+        p(
+            r#"(?i)("?name"?\s*:\s*"?[\w.-]*(?:password|passwd|secret|token|api_?key|credentials?)[\w.-]*"?,?[ \t]*\r?\n[ \t]*"?value"?\s*:\s*"?)[^"\r\n,}]+"#,
+            "${1}***REDACTED***",
+        ),
     ]
 });
 
@@ -99,6 +104,17 @@ mod tests {
         assert!(!out.contains("MIIEow"), "{out}");
         assert_eq!(out.lines().count(), text.lines().count(), "{out}");
         assert!(out.contains("REDACTED rsa private key"));
+    }
+
+    #[test]
+    fn removes_secret_env_values_on_the_next_line() {
+        let yaml = "      - name: DB_PASSWORD\n        value: hunter22\n      - name: LOG_LEVEL\n        value: debug\n";
+        let out = redact(yaml);
+        assert!(!out.contains("hunter22"), "{out}");
+        assert!(out.contains("value: debug"), "{out}");
+        let json = "{\"name\": \"API_TOKEN\",\n \"value\": \"s3cr3t-v4lue\"}";
+        assert!(!redact(json).contains("s3cr3t-v4lue"));
+        assert_eq!(out.lines().count(), yaml.lines().count());
     }
 
     #[test]
