@@ -237,6 +237,13 @@ fn html_and_text_reports() {
                 .replace(&r.rules.digest, "[digest]");
             insta::assert_snapshot!(format!("html-{name}-{lang}"), html);
             insta::assert_snapshot!(format!("text-{name}-{lang}"), render(&r, Format::Text));
+            if lang == "zh" {
+                insta::assert_json_snapshot!(format!("json-{name}-zh"), r, {
+                    ".tool.version" => "[version]",
+                    ".generated_at" => "[time]",
+                    ".rules.digest" => "[digest]",
+                });
+            }
         }
     }
 }
