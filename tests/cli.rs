@@ -552,3 +552,70 @@ fn inventory_of_real_bundles_classifies_every_file() {
         );
     }
 }
+
+#[test]
+fn parse_limits_have_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        format!("{SEED}/apiservice.yaml"),
+        dir.path().join("apiservice.yaml"),
+    )
+    .expect("copy");
+    let deep = format!("{}{}", "[".repeat(50), "]".repeat(50));
+    std::fs::write(dir.path().join("deep.json"), deep).expect("write");
+    std::fs::write(
+        dir.path().join("metrics-server.log"),
+        format!("{} x509: cannot validate certificate for 10.0.0.1 because it doesn't contain any IP SANs\n", "a".repeat(5000)),
+    )
+    .expect("write");
+    let d = dir.path().to_str().expect("utf-8");
+    let o = bd(&[
+        "analyze",
+        d,
+        "-f",
+        "json",
+        "--max-depth",
+        "20",
+        "--max-line-bytes",
+        "1000",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let errors = v["parse_errors"].to_string();
+    assert!(
+        errors.contains("deep.json") && errors.contains("--max-depth"),
+        "{errors}"
+    );
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"apiservice-discovery-timeout"),
+        "the rest is still analysed: {ids:?}"
+    );
+    assert!(
+        !ids.contains(&"kubelet-x509-no-ip-sans"),
+        "the match lay beyond --max-line-bytes"
+    );
+    // With the defaults the same bundle parses and the long line matches.
+    let o = bd(&["analyze", d, "-f", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["parse_errors"].as_array().map(Vec::len), Some(0));
+    assert!(
+        v["findings"]
+            .to_string()
+            .contains("kubelet-x509-no-ip-sans")
+    );
+    // A starved template budget is reported, not a crash.
+    let o = bd(&["analyze", SEED, "-f", "json", "--template-fuel", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(
+        v["render_errors"].to_string().contains("fuel"),
+        "{}",
+        v["render_errors"]
+    );
+}

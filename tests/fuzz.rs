@@ -474,7 +474,7 @@ fn fuzz_tree_yaml() {
                     let _ = facts::objects::from_tree(doc, "f.yaml", None);
                 }
             }
-            let _ = classify::parse_yaml_lenient(text);
+            let _ = classify::parse_yaml_lenient(text, tree::Limits::default());
         },
     );
 }
@@ -568,7 +568,13 @@ fn fuzz_classify() {
             out
         },
         |(layout, path, bytes)| {
-            let _ = classify::parse_file(*layout, path, bytes.clone(), patterns);
+            let _ = classify::parse_file(
+                *layout,
+                path,
+                bytes.clone(),
+                patterns,
+                tree::Limits::default(),
+            );
         },
     );
 }
@@ -679,6 +685,7 @@ fn fuzz_archive_reader() {
         max_file_bytes: 1 << 20,
         max_entries: 1_000,
         max_ratio: 1_000,
+        ..Limits::default()
     };
     fuzz("archive", archive_input, Clone::clone, |bytes| {
         // The reader alone, with a visitor that reads everything.
@@ -785,7 +792,13 @@ fn replay() {
                 .unwrap_or(&Layout::Loose);
             let _ = patterns();
             timed("parse_file", &mut || {
-                let _ = classify::parse_file(layout, &path, body.clone(), patterns());
+                let _ = classify::parse_file(
+                    layout,
+                    &path,
+                    body.clone(),
+                    patterns(),
+                    tree::Limits::default(),
+                );
             });
             let body = text_of(&body);
             timed("parse_tables", &mut || drop(table::parse_tables(&body)));

@@ -951,10 +951,10 @@ fn gzip_bomb_stops_at_the_ratio_limit() {
     );
     assert_seed_found(&report);
     assert_notice(&report, "zeros.bin", &["--max-total-bytes (50000000"]);
-    // Default limits: the deflate ceiling (~1032:1) is above the default 1000:1.
+    // Default limits: the default 200:1 stops the bomb right after the 16 MiB grace.
     let (_, report) = analyze_json(&path, &[]);
     assert_seed_found(&report);
-    assert_notice(&report, "zeros.bin", &["--max-ratio (1000:1)"]);
+    assert_notice(&report, "zeros.bin", &["--max-ratio (200:1)"]);
 }
 
 #[test]

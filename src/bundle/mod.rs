@@ -40,6 +40,14 @@ pub struct Limits {
     pub max_entries: u64,
     /// Uncompressed-to-compressed ratio beyond which a gzip stream is treated as a bomb.
     pub max_ratio: u64,
+    /// Nesting depth of a JSON or YAML document.
+    pub max_depth: usize,
+    /// Nodes of one parsed document, YAML aliases expanded (billion-laughs guard).
+    pub max_nodes: usize,
+    /// Bytes of one log line kept for matching; the rest of a longer line is skipped.
+    pub max_line_bytes: usize,
+    /// Template execution budget (minijinja fuel) for rule texts and report templates.
+    pub template_fuel: u64,
 }
 
 impl Default for Limits {
@@ -48,7 +56,11 @@ impl Default for Limits {
             max_total_bytes: 8 << 30,
             max_file_bytes: 64 << 20,
             max_entries: 200_000,
-            max_ratio: 1_000,
+            max_ratio: 200,
+            max_depth: 128,
+            max_nodes: 2_000_000,
+            max_line_bytes: 64 << 10,
+            template_fuel: 5_000_000,
         }
     }
 }

@@ -104,6 +104,18 @@ struct LimitArgs {
     /// Highest uncompressed:compressed ratio before a gzip stream counts as a bomb.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
     max_ratio: u64,
+    /// Deepest nesting of a JSON or YAML document.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    max_depth: usize,
+    /// Most nodes in one JSON or YAML document, YAML aliases expanded.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_nodes)]
+    max_nodes: usize,
+    /// Longest log line kept for matching, in bytes (the rest of a longer line is skipped).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_line_bytes)]
+    max_line_bytes: usize,
+    /// Execution budget of a rule or report template (minijinja fuel).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().template_fuel)]
+    template_fuel: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,15 +282,21 @@ fn color_stdout() -> bool {
 }
 
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let rules = match load_rules(args.report.rules.as_ref()) {
-        Ok(r) => r,
-        Err(code) => return Ok(code),
-    };
     let limits = Limits {
         max_total_bytes: args.limits.max_total_bytes,
         max_file_bytes: args.limits.max_file_bytes,
         max_entries: args.limits.max_entries,
         max_ratio: args.limits.max_ratio,
+        max_depth: args.limits.max_depth,
+        max_nodes: args.limits.max_nodes,
+        max_line_bytes: args.limits.max_line_bytes,
+        template_fuel: args.limits.template_fuel,
+    };
+    // Before the rules load: their templates are checked with this budget.
+    report::set_template_fuel(limits.template_fuel);
+    let rules = match load_rules(args.report.rules.as_ref()) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
     };
     let opts = options(&args.report, limits);
     let results: Vec<(PathBuf, Result<Report, String>)> = args

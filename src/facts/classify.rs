@@ -53,10 +53,12 @@ pub struct Parsed {
     pub signals: Vec<Signal>,
     /// Kubernetes version, from `cluster-info/cluster_version.json` or `kubectl version`.
     pub cluster_version: Option<String>,
+    /// Bounds for parsing JSON and YAML documents.
+    limits: TreeLimits,
 }
 
 impl Parsed {
-    fn new(path: &str) -> Self {
+    fn new(path: &str, limits: TreeLimits) -> Self {
         Self {
             record: FileRecord {
                 path: path.to_string(),
@@ -70,6 +72,7 @@ impl Parsed {
             errors: Vec::new(),
             signals: Vec::new(),
             cluster_version: None,
+            limits,
         }
     }
 
@@ -156,8 +159,14 @@ static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Parses one buffered file.
-pub fn parse_file(layout: Layout, path: &str, bytes: Vec<u8>, patterns: &LogPatterns) -> Parsed {
-    let mut parsed = Parsed::new(path);
+pub fn parse_file(
+    layout: Layout,
+    path: &str,
+    bytes: Vec<u8>,
+    patterns: &LogPatterns,
+    limits: TreeLimits,
+) -> Parsed {
+    let mut parsed = Parsed::new(path, limits);
     let Some(text) = decode(&bytes) else {
         if is_archive(&bytes) {
             // A nested archive is a collector's output, not a broken file.
@@ -197,8 +206,10 @@ fn is_archive(bytes: &[u8]) -> bool {
 
 /// Parses YAML documents; a troubleshoot redaction marker written as a bare
 /// value (`key: ***HIDDEN***`) reads as an alias, so retry with it quoted.
-pub fn parse_yaml_lenient(text: &str) -> Result<Vec<tree::Node>, tree::ParseError> {
-    let limits = TreeLimits::default();
+pub fn parse_yaml_lenient(
+    text: &str,
+    limits: TreeLimits,
+) -> Result<Vec<tree::Node>, tree::ParseError> {
     match tree::parse_yaml(text, &limits) {
         Err(e) if text.contains("***HIDDEN***") => {
             let quoted = HIDDEN.replace_all(text, "${1}\"***HIDDEN***${2}\"");
@@ -275,7 +286,7 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
 
 /// Paths the troubleshoot layout defines. Returns false for files it leaves to content.
 fn troubleshoot_file(path: &str, text: &str, parsed: &mut Parsed) -> bool {
-    let limits = TreeLimits::default();
+    let limits = parsed.limits;
     if matches!(path, "version.yaml" | "analysis.json") || path.starts_with("execution-data/") {
         parsed.record.class = "metadata".into();
         return true;
@@ -356,9 +367,9 @@ fn troubleshoot_file(path: &str, text: &str, parsed: &mut Parsed) -> bool {
 }
 
 fn parse_objects(path: &str, text: &str, yaml: bool, hint: Option<&str>, parsed: &mut Parsed) {
-    let limits = TreeLimits::default();
+    let limits = parsed.limits;
     let docs = if yaml {
-        parse_yaml_lenient(text)
+        parse_yaml_lenient(text, limits)
     } else {
         tree::parse_json(text, &limits).map(|d| vec![d])
     };
@@ -405,7 +416,7 @@ fn keep_text(path: &str, text: &str, parsed: &mut Parsed) {
 /// Our collector's manifest: each step says which fact kind it fed and whether it failed.
 fn collector_manifest(text: &str, parsed: &mut Parsed) {
     parsed.record.class = "metadata".into();
-    let limits = TreeLimits::default();
+    let limits = parsed.limits;
     let docs = match tree::parse_yaml(text, &limits) {
         Ok(d) => d,
         Err(e) => {
@@ -480,7 +491,7 @@ fn by_content(
         return;
     }
     if lower.ends_with(".json") || trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let limits = TreeLimits::default();
+        let limits = parsed.limits;
         match tree::parse_json(text, &limits) {
             Ok(doc) => {
                 list_signal(&doc, parsed);
@@ -578,11 +589,11 @@ fn segment(
     }
     if wants_structured || (cmd.is_none() && looks_like_yaml_object(&body_text)) {
         let trimmed = body_text.trim_start();
-        let limits = TreeLimits::default();
+        let limits = parsed.limits;
         let docs = if trimmed.starts_with('{') || trimmed.starts_with('[') {
             tree::parse_json(&body_text, &limits).map(|d| vec![d])
         } else {
-            parse_yaml_lenient(&body_text)
+            parse_yaml_lenient(&body_text, limits)
         };
         match docs {
             Ok(docs) => {

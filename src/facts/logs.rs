@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::logline;
 
-/// Longest line kept for matching; the rest of a longer line is counted but not matched.
+/// Default longest line kept for matching; the rest of a longer line is counted but not matched.
 pub const MAX_LINE: usize = 64 << 10;
 /// Matching lines kept per pattern per file (plus the last one).
 const KEEP_FIRST: usize = 5;
@@ -30,6 +30,8 @@ pub struct LogPatterns {
     /// The same patterns in multi-line mode, to rule out whole blocks of lines at once.
     block: Option<RegexSet>,
     count: usize,
+    /// Longest line kept for matching (`--max-line-bytes`).
+    max_line: usize,
 }
 
 impl LogPatterns {
@@ -49,6 +51,7 @@ impl LogPatterns {
             set: Some(build(false)?),
             block: Some(build(true)?),
             count: sources.len(),
+            max_line: MAX_LINE,
         })
     }
 
@@ -58,7 +61,14 @@ impl LogPatterns {
             set: None,
             block: None,
             count: 0,
+            max_line: MAX_LINE,
         }
+    }
+
+    /// The same patterns with another longest-line bound.
+    pub fn with_max_line(mut self, bytes: usize) -> Self {
+        self.max_line = bytes.max(1);
+        self
     }
 
     /// Number of patterns.
@@ -130,7 +140,8 @@ pub fn scan(path: &str, reader: &mut dyn Read, patterns: &LogPatterns) -> io::Re
         ..LogFile::default()
     }];
     let mut line_no: u32 = 0;
-    let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + MAX_LINE + 2);
+    let max_line = patterns.max_line;
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + max_line.min(BLOCK_BYTES) + 2);
     // (start, end without line break, whole line kept, bytes consumed)
     let mut lines: Vec<(usize, usize, bool, usize)> = Vec::with_capacity(8192);
     let mut last: Vec<u8> = Vec::new();
@@ -143,7 +154,7 @@ pub fn scan(path: &str, reader: &mut dyn Read, patterns: &LogPatterns) -> io::Re
         lines.clear();
         while block.len() < BLOCK_BYTES {
             let start = block.len();
-            let (read, complete) = read_capped_line(&mut reader, &mut block)?;
+            let (read, complete) = read_capped_line(&mut reader, &mut block, max_line)?;
             if read == 0 {
                 break;
             }
@@ -273,9 +284,13 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 /// Reads one line into `buf`, keeping at most [`MAX_LINE`] bytes of it and
 /// discarding the rest, so a single 1 GiB line costs no more memory than a
 /// short one. Returns the bytes consumed and whether the whole line was kept.
-fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<(usize, bool)> {
+fn read_capped_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max_line: usize,
+) -> io::Result<(usize, bool)> {
     // The line starts where the buffer ends now; earlier lines of a block do not count.
-    let limit = buf.len() + MAX_LINE;
+    let limit = buf.len() + max_line;
     let mut consumed = 0usize;
     let mut complete = true;
     loop {

@@ -262,6 +262,7 @@ fn run<F>(
 where
     F: FnOnce(&mut Sink<'_>) -> Result<Listing, bundle::BundleError>,
 {
+    let patterns = &patterns.clone().with_max_line(limits.max_line_bytes);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
     std::thread::scope(|scope| {
         let worker = scope.spawn(move || scan_worker(&rx, patterns));
@@ -429,7 +430,17 @@ impl<'a> Sink<'a> {
 
     fn finish(self, mut listing: Listing) -> FactStore {
         listing.notices.extend(self.notices);
-        assemble(listing, self.buffered, self.streamed, self.patterns)
+        let tree_limits = tree::Limits {
+            max_depth: self.limits.max_depth,
+            max_nodes: self.limits.max_nodes,
+        };
+        assemble(
+            listing,
+            self.buffered,
+            self.streamed,
+            self.patterns,
+            tree_limits,
+        )
     }
 }
 
@@ -439,6 +450,7 @@ fn assemble(
     buffered: Vec<Buffered>,
     streamed: Vec<(String, Vec<LogFile>)>,
     patterns: &LogPatterns,
+    tree_limits: tree::Limits,
 ) -> FactStore {
     let mut store = FactStore {
         bytes: listing.bytes,
@@ -488,7 +500,7 @@ fn assemble(
         .into_par_iter()
         .map(|b| {
             let path = strip(&b.path);
-            classify::parse_file(layout, &path, b.bytes, patterns)
+            classify::parse_file(layout, &path, b.bytes, patterns, tree_limits)
         })
         .collect();
     for (path, mut files) in streamed {

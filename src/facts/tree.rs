@@ -164,7 +164,7 @@ impl JsonParser<'_> {
         self.nodes += 1;
         if self.nodes > self.limits.max_nodes {
             return Err(self.error(format!(
-                "document has more than {} nodes",
+                "document has more than {} nodes (--max-nodes)",
                 self.limits.max_nodes
             )));
         }
@@ -209,7 +209,7 @@ impl JsonParser<'_> {
                     self.count_node()?;
                     if stack.len() >= self.limits.max_depth {
                         return Err(self.error(format!(
-                            "nesting deeper than {} levels",
+                            "nesting deeper than {} levels (--max-depth)",
                             self.limits.max_depth
                         )));
                     }
@@ -627,7 +627,7 @@ impl<'a> YamlBuilder<'a> {
                         return Err(marker_error(
                             &mark,
                             &format!(
-                                "YAML aliases expand to more than {alias_budget} nodes (billion-laughs guard)"
+                                "YAML aliases expand to more than {alias_budget} nodes (billion-laughs guard; --max-nodes)"
                             ),
                         ));
                     }
@@ -681,7 +681,7 @@ impl<'a> YamlBuilder<'a> {
             return Err(marker_error(
                 mark,
                 &format!(
-                    "document has more than {} nodes (after alias expansion)",
+                    "document has more than {} nodes after alias expansion (--max-nodes)",
                     self.limits.max_nodes
                 ),
             ));
@@ -694,7 +694,10 @@ impl<'a> YamlBuilder<'a> {
         if self.stack.len().saturating_add(height) > self.limits.max_depth {
             return Err(marker_error(
                 mark,
-                &format!("nesting deeper than {} levels", self.limits.max_depth),
+                &format!(
+                    "nesting deeper than {} levels (--max-depth)",
+                    self.limits.max_depth
+                ),
             ));
         }
         Ok(())

@@ -25,8 +25,14 @@ use crate::rules::eval::{Evaluation, Finding, NotEvaluated, Passed};
 /// Version of the JSON report's schema; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Template execution budget (minijinja fuel), so a hostile template cannot loop forever.
-const TEMPLATE_FUEL: u64 = 5_000_000;
+/// Template execution budget (minijinja fuel), so a hostile template cannot loop forever;
+/// `--template-fuel` sets it once for the process.
+static TEMPLATE_FUEL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Sets the template execution budget (first call wins; the default is the reader limits' default).
+pub fn set_template_fuel(fuel: u64) {
+    let _ = TEMPLATE_FUEL.set(fuel);
+}
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, Serialize)]
@@ -400,7 +406,9 @@ fn verdict(findings: &[Finding], not_evaluated: &[NotEvaluated], lang: &str) -> 
 /// (a variable a bundle could not provide renders empty rather than failing).
 pub fn template_env() -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.set_fuel(Some(
+        *TEMPLATE_FUEL.get_or_init(|| crate::bundle::Limits::default().template_fuel),
+    ));
     env.set_recursion_limit(64);
     // Chainable: `{{ log.count }}` renders empty when no log selector matched, rather than failing.
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
