@@ -619,3 +619,47 @@ fn parse_limits_have_flags() {
         v["render_errors"]
     );
 }
+
+#[test]
+fn an_archive_inside_the_bundle_is_read_one_level_deep() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The "tgz inside a folder" users send: a real troubleshoot bundle and a note.
+    std::fs::copy(
+        "fixtures/real-bundles/k3s-v1.24-metrics-server-crashed.tar.gz",
+        dir.path().join("ticket-1234.tgz"),
+    )
+    .expect("copy");
+    let d = dir.path().to_str().expect("utf-8");
+    let o = bd(&["analyze", d, "-f", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["bundle"]["layout"], "troubleshoot", "{:#}", v["bundle"]);
+    assert!(
+        v["findings"]
+            .to_string()
+            .contains("metrics-server-cannot-reach-kube-apiserver")
+    );
+    assert!(v["notices"].to_string().contains("read one level deep"));
+    // With a note beside it, the archive is still read (by content).
+    std::fs::write(
+        dir.path().join("notes.txt"),
+        "kubectl top is broken since Monday\n",
+    )
+    .expect("write");
+    let o = bd(&["analyze", d, "-f", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(
+        v["findings"]
+            .to_string()
+            .contains("metrics-server-cannot-reach-kube-apiserver"),
+        "{:#}",
+        v["findings"]
+    );
+    // Only one level: an archive inside the nested archive is not opened.
+    assert_eq!(
+        v["parse_errors"].as_array().map(Vec::len),
+        Some(0),
+        "{:#}",
+        v["parse_errors"]
+    );
+}

@@ -338,7 +338,23 @@ impl Read for ChannelReader<'_> {
 }
 
 /// Receives entries during the single pass: streams logs, buffers the rest.
+/// The entries of an archive found inside the bundle.
+struct Nested {
+    archive: String,
+    files: Vec<String>,
+    links: Vec<bundle::Link>,
+}
+
+/// A `.tar.gz`, `.tgz` or `.tar` inside the bundle, by name (the content is sniffed when read).
+fn is_nested_archive(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".tar.gz") || lower.ends_with(".tgz") || lower.ends_with(".tar")
+}
+
 struct Sink<'a> {
+    /// True while reading an archive inside the bundle (no deeper nesting).
+    in_nested: bool,
+    nested: Vec<Nested>,
     limits: &'a Limits,
     patterns: &'a LogPatterns,
     /// Where streamed logs go to be scanned; `None` once reading is over.
@@ -356,6 +372,8 @@ impl<'a> Sink<'a> {
         scanner: std::sync::mpsc::SyncSender<Chunk>,
     ) -> Self {
         Self {
+            in_nested: false,
+            nested: Vec::new(),
             limits,
             patterns,
             scanner: Some(scanner),
@@ -392,6 +410,9 @@ impl<'a> Sink<'a> {
     }
 
     fn take(&mut self, meta: &bundle::EntryMeta, reader: &mut dyn Read) -> std::io::Result<()> {
+        if !self.in_nested && is_nested_archive(&meta.path) {
+            return self.take_nested(meta, reader);
+        }
         let by_path = classify::stream_by_path(&meta.path);
         if by_path || meta.size > self.limits.max_file_bytes {
             if !by_path {
@@ -428,8 +449,79 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
+    /// An archive inside the bundle (the common "tgz inside a folder"): read one
+    /// level deep, its entries named `<archive path>/<entry path>`.
+    fn take_nested(
+        &mut self,
+        meta: &bundle::EntryMeta,
+        reader: &mut dyn Read,
+    ) -> std::io::Result<()> {
+        let outer = meta.path.clone();
+        let limits = *self.limits;
+        self.in_nested = true;
+        let result = bundle::read_archive(&outer, reader, meta.size, &limits, |inner, r| {
+            let entry = bundle::EntryMeta {
+                path: format!("{outer}/{}", inner.path),
+                size: inner.size,
+            };
+            self.take(&entry, r)
+        });
+        self.in_nested = false;
+        match result {
+            Ok(listing) => {
+                self.notices.push(Notice {
+                    source: outer.clone(),
+                    message: format!(
+                        "archive inside the bundle: read one level deep ({} files)",
+                        listing.files.len()
+                    ),
+                });
+                for mut n in listing.notices {
+                    n.source = if n.source.is_empty() {
+                        outer.clone()
+                    } else {
+                        format!("{outer}/{}", n.source)
+                    };
+                    self.notices.push(n);
+                }
+                self.nested.push(Nested {
+                    archive: outer.clone(),
+                    files: listing
+                        .files
+                        .iter()
+                        .map(|f| format!("{outer}/{f}"))
+                        .collect(),
+                    links: listing
+                        .links
+                        .into_iter()
+                        .map(|l| bundle::Link {
+                            path: format!("{outer}/{}", l.path),
+                            target: if l.hard {
+                                format!("{outer}/{}", l.target)
+                            } else {
+                                l.target
+                            },
+                            hard: l.hard,
+                        })
+                        .collect(),
+                });
+            }
+            Err(e) => self.notices.push(Notice {
+                source: outer,
+                message: format!("archive inside the bundle could not be read: {e}"),
+            }),
+        }
+        Ok(())
+    }
+
     fn finish(self, mut listing: Listing) -> FactStore {
         listing.notices.extend(self.notices);
+        // Nested archives stand for their entries.
+        for n in self.nested {
+            listing.files.retain(|f| *f != n.archive);
+            listing.files.extend(n.files);
+            listing.links.extend(n.links);
+        }
         let tree_limits = tree::Limits {
             max_depth: self.limits.max_depth,
             max_nodes: self.limits.max_nodes,
@@ -464,7 +556,33 @@ fn assemble(
         .map(String::as_str)
         .chain(listing.links.iter().map(|l| l.path.as_str()))
         .collect();
-    let root = bundle::common_root(all_paths.iter().copied());
+    // A single top folder is stripped; so is a second one, which a bundle
+    // folder holding one archive of a bundle folder gives (`case/bundle.tgz/support-bundle-…/`).
+    let root = {
+        let mut root: Option<String> = None;
+        for _ in 0..3 {
+            let rest: Vec<&str> = all_paths
+                .iter()
+                .map(|p| match &root {
+                    Some(r) => p
+                        .strip_prefix(r.as_str())
+                        .and_then(|x| x.strip_prefix('/'))
+                        .unwrap_or(p),
+                    None => p,
+                })
+                .collect();
+            match bundle::common_root(rest.iter().copied()) {
+                Some(next) => {
+                    root = Some(match root {
+                        Some(r) => format!("{r}/{next}"),
+                        None => next,
+                    });
+                }
+                None => break,
+            }
+        }
+        root
+    };
     let strip = |p: &str| -> String {
         match &root {
             Some(r) => p
