@@ -290,11 +290,19 @@ fn link_causes(rules: &RuleSet, findings: &mut Vec<Finding>) {
         .enumerate()
         .map(|(i, r)| (r.spec.id.as_str(), i))
         .collect();
+    let base: HashMap<&str, Severity> = rules
+        .rules
+        .iter()
+        .map(|r| (r.spec.id.as_str(), r.spec.severity))
+        .collect();
+    // At equal severity, a problem that is still happening comes before one whose
+    // severity `severity_when` lowered (a recovered crash, startup noise).
     let key = |f: &Finding| {
         (
             !f.explained_by.is_empty(),
             f.symptom,
             std::cmp::Reverse(f.severity),
+            base.get(f.id.as_str()).is_some_and(|b| f.severity < *b),
             order.get(f.id.as_str()).copied().unwrap_or(usize::MAX),
         )
     };
