@@ -182,18 +182,9 @@ impl Rng {
 
 // ---------------------------------------------------------------- time
 
-/// (year, month, day) from days since 1970-01-01 (Howard Hinnant's civil_from_days).
+/// (year, month, day) from days since 1970-01-01, as the log parser computes it.
 fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    bundle_doctor::facts::logline::civil_from_days(days)
 }
 
 #[derive(Clone, Copy)]
