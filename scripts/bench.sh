@@ -246,7 +246,7 @@ for s in "${SIZES[@]}"; do
     "$(grep -o '"severity": *"[a-z]*"' "$WORK/report-$s.json" | wc -l)" "$(cat "$WORK/grepcount-$s")"
 done
 
-# --- targets (issue 8) --------------------------------------------------------------------
+# --- targets -------------------------------------------------------------------------------
 echo
 echo "targets:"
 status=0

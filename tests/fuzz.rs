@@ -1,4 +1,4 @@
-//! In-process fuzzing on stable Rust (issue 7): random and mutated inputs,
+//! In-process fuzzing on stable Rust: random and mutated inputs,
 //! seeded from the fixture bundles and the embedded rules, into the archive
 //! reader, every fact parser and the rule loader. Each target runs for a
 //! bounded time inside `cargo test`: `BD_FUZZ_SECS` seconds (default 2; run

@@ -1,4 +1,4 @@
-//! Hostile and broken bundles (issue 7): every case is generated here (no
+//! Hostile and broken bundles: every case is generated here (no
 //! committed binaries), analysed by the real binary, and must exit 0, 1 or 2
 //! with a clear message, never panic, finish within a few seconds and in
 //! bounded memory, and still analyse the valid part of the bundle: each
