@@ -163,11 +163,16 @@ pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
                         hit.merge(extra);
                     }
                 }
-                let severity = rule
+                let mut severity = rule
                     .severity_when
                     .iter()
                     .find(|(_, c)| eval(c, &ctx).is_some())
                     .map_or(spec.severity, |(s, _)| *s);
+                if startup_noise(&hit.evidence, facts) {
+                    // DESIGN "Time and recovery": errors logged before the pod first became
+                    // Ready, with no restart since, are startup noise.
+                    severity = severity.min(Severity::Info);
+                }
                 let mut vars = hit.vars.clone();
                 vars.insert("severity".into(), json!(severity.as_str()));
                 let ctx_value = Json::Object(vars.clone());
@@ -225,6 +230,66 @@ pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
     }
     link_causes(rules, &mut out.findings);
     out
+}
+
+/// True when every piece of evidence is a log line of a pod that is Ready now,
+/// has never restarted, and became Ready after the last of those lines.
+fn startup_noise(evidence: &[Evidence], facts: &FactStore) -> bool {
+    if evidence.is_empty() {
+        return false;
+    }
+    evidence.iter().all(|e| {
+        let Some(log) = facts
+            .logs
+            .iter()
+            .find(|l| l.source == e.source && l.pod.is_some() && !l.previous)
+        else {
+            return false;
+        };
+        let Some(line_time) = crate::facts::logline::parse_log_line(&e.excerpt)
+            .time
+            .and_then(|t| time_key(&t))
+        else {
+            return false;
+        };
+        let pod = facts.objects_of("Pod").find(|p| {
+            Some(p.name.as_str()) == log.pod.as_deref()
+                && (log.namespace.is_none() || p.namespace == log.namespace)
+        });
+        let Some(pod) = pod else {
+            return false;
+        };
+        let ready = pod.body.select("status.conditions[type=Ready]");
+        let Some(ready) = ready.first() else {
+            return false;
+        };
+        let is_ready = ready.get("status").and_then(|n| n.as_str()) == Some("True");
+        let since = ready
+            .get("lastTransitionTime")
+            .and_then(|n| n.as_str())
+            .and_then(time_key);
+        let restarts: u64 = pod
+            .body
+            .select("status.containerStatuses[*].restartCount")
+            .iter()
+            .filter_map(|n| n.scalar_text().and_then(|t| t.parse::<u64>().ok()))
+            .sum();
+        is_ready && restarts == 0 && since.is_some_and(|s| line_time < s)
+    })
+}
+
+/// `MMDDhhmmss` from an RFC 3339 time or klog's `MMDD hh:mm:ss`, so the two compare.
+/// (klog lines carry no year; a bundle spanning New Year would compare wrongly.)
+fn time_key(t: &str) -> Option<String> {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    if t.len() >= 19 && t.as_bytes().get(4) == Some(&b'-') {
+        // 2024-05-17T10:20:30...
+        let d = digits(t.get(5..19)?);
+        return (d.len() == 10).then_some(d);
+    }
+    // 0517 10:20:06.019182
+    let d = digits(t.get(..13)?);
+    (d.len() == 10).then_some(d)
 }
 
 /// YAML folding joins the lines of a `>-` block with spaces, which Chinese
