@@ -168,6 +168,11 @@ pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
                     .iter()
                     .find(|(_, c)| eval(c, &ctx).is_some())
                     .map_or(spec.severity, |(s, _)| *s);
+                if recovered(&hit.evidence, facts) {
+                    // A crash whose cause is only in the previous container's log, the pod
+                    // Ready again: it stopped, but it will recur.
+                    severity = severity.min(Severity::Warning);
+                }
                 if startup_noise(&hit.evidence, facts) {
                     // DESIGN "Time and recovery": errors logged before the pod first became
                     // Ready, with no restart since, are startup noise.
@@ -232,6 +237,38 @@ pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
     out
 }
 
+/// True when every piece of evidence is a line of a previous (crashed)
+/// container's log, and that pod is Ready now.
+fn recovered(evidence: &[Evidence], facts: &FactStore) -> bool {
+    !evidence.is_empty()
+        && evidence.iter().all(|e| {
+            facts
+                .logs
+                .iter()
+                .find(|l| l.source == e.source)
+                .filter(|l| l.previous)
+                .and_then(|l| pod_of(l, facts))
+                .is_some_and(|pod| {
+                    pod.body
+                        .select("status.conditions[type=Ready].status")
+                        .first()
+                        .and_then(|n| n.as_str())
+                        == Some("True")
+                })
+        })
+}
+
+/// The Pod object a log belongs to.
+fn pod_of<'f>(
+    log: &crate::facts::LogFile,
+    facts: &'f FactStore,
+) -> Option<&'f crate::facts::Object> {
+    facts.objects_of("Pod").find(|p| {
+        Some(p.name.as_str()) == log.pod.as_deref()
+            && (log.namespace.is_none() || p.namespace == log.namespace)
+    })
+}
+
 /// True when every piece of evidence is a log line of a pod that is Ready now,
 /// has never restarted, and became Ready after the last of those lines.
 fn startup_noise(evidence: &[Evidence], facts: &FactStore) -> bool {
@@ -252,11 +289,7 @@ fn startup_noise(evidence: &[Evidence], facts: &FactStore) -> bool {
         else {
             return false;
         };
-        let pod = facts.objects_of("Pod").find(|p| {
-            Some(p.name.as_str()) == log.pod.as_deref()
-                && (log.namespace.is_none() || p.namespace == log.namespace)
-        });
-        let Some(pod) = pod else {
+        let Some(pod) = pod_of(log, facts) else {
             return false;
         };
         let ready = pod.body.select("status.conditions[type=Ready]");
