@@ -248,19 +248,19 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     let mut patterns: Vec<String> = Vec::new();
     let mut rules = Vec::new();
+    let env = crate::report::template_env();
     for (file, text, spec) in &specs {
-        let doc = tree::parse_yaml(text, &tree::Limits::default())
-            .ok()
-            .and_then(|d| d.into_iter().next());
         let mut v = Validator {
             file,
-            doc: doc.as_ref(),
+            text,
+            doc: None,
             errors: &mut errors,
             patterns: &mut patterns,
             captured: ["object", "log", "probe", "severity"]
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
+            env: &env,
         };
         if let Some(first) = seen.insert(spec.id.as_str(), file.as_str()) {
             v.error(
@@ -356,24 +356,31 @@ pub fn strsim(a: &str, b: &str) -> usize {
 
 struct Validator<'a> {
     file: &'a str,
-    doc: Option<&'a tree::Node>,
+    text: &'a str,
+    /// The file as a positioned tree, parsed only when an error needs a line.
+    doc: Option<Option<tree::Node>>,
     errors: &'a mut Vec<RuleError>,
     patterns: &'a mut Vec<String>,
     /// Variables the rule's selectors provide (named groups, `bind` keys), gathered while compiling.
     captured: HashSet<String>,
+    /// The environment rule texts render in, to check them.
+    env: &'a minijinja::Environment<'static>,
 }
 
 impl Validator<'_> {
     /// Records an error at the line of `path` in the rule file (the file's first line if not found).
     fn error(&mut self, path: &str, message: String, hint: Option<String>) {
-        let line = self
-            .doc
+        let text = self.text;
+        let doc = self.doc.get_or_insert_with(|| {
+            tree::parse_yaml(text, &tree::Limits::default())
+                .ok()
+                .and_then(|d| d.into_iter().next())
+        });
+        let line = doc
+            .as_ref()
             .and_then(|d| d.select(path).first().map(|n| n.line))
             .unwrap_or(1);
-        let column = self
-            .doc
-            .and_then(|d| d.select(path).first().map(|_| 1))
-            .unwrap_or(1);
+        let column = 1;
         self.errors.push(RuleError {
             file: self.file.to_string(),
             line,
@@ -448,8 +455,7 @@ impl Validator<'_> {
                         None,
                     );
                 }
-                let env = crate::report::template_env();
-                match env.template_from_str(t) {
+                match self.env.template_from_str(t) {
                     Err(e) => self.error(
                         &format!("{field}.{lang}"),
                         format!("`{field}.{lang}` is not a valid template: {e}"),
