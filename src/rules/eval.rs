@@ -707,7 +707,7 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
             if hit.evidence.len() >= MAX_EVIDENCE {
                 break;
             }
-            if let Some(re) = &l.regex {
+            if let Some(re) = l.regex() {
                 captures_into(re, &m.text, &mut hit.vars);
             }
             hit.evidence.push(Evidence {
@@ -715,8 +715,7 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
                 line: m.line,
                 excerpt: m.text.clone(),
                 matched: l
-                    .regex
-                    .as_ref()
+                    .regex()
                     .and_then(|re| re.find(&m.text))
                     .map(|f| f.as_str().to_string()),
             });
@@ -803,10 +802,7 @@ fn eval_text(t: &CText, ctx: &Ctx<'_>) -> Option<Hit> {
         {
             continue;
         }
-        if t.file_filter
-            .as_ref()
-            .is_some_and(|f| !f.is_match(&file.text))
-        {
+        if !t.regex.is_match(&file.text) {
             continue;
         }
         for (i, line) in file.text.lines().enumerate() {

@@ -131,7 +131,23 @@ pub(crate) struct CLog {
     pub container: Option<GlobMatcher>,
     /// Index into the combined log patterns; `None` when the selector only asks for the log's presence.
     pub pattern: Option<usize>,
-    pub regex: Option<Regex>,
+    /// The selector's own regex, for captures; compiled on first use, since the
+    /// combined set decides whether a line matches.
+    pub regex: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl CLog {
+    /// The compiled regex of this selector (for captures and highlights).
+    pub(crate) fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| {
+                self.spec
+                    .regex
+                    .as_deref()
+                    .and_then(|r| regex::RegexBuilder::new(r).size_limit(8 << 20).build().ok())
+            })
+            .as_ref()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -145,9 +161,8 @@ pub(crate) struct CProbe {
 pub(crate) struct CText {
     pub spec: model::TextSelector,
     pub file: Option<GlobMatcher>,
+    /// Built in multi-line mode: it tests whole files (to skip them) and single lines alike.
     pub regex: Regex,
-    /// The same regex in multi-line mode, to skip whole files that cannot match.
-    pub file_filter: Option<Regex>,
 }
 
 /// Reads the rule files of `source` (file name, content), sorted by name.
@@ -507,8 +522,39 @@ impl Validator<'_> {
         }
     }
 
+    /// Checks a regex's syntax without compiling it (log regexes are compiled
+    /// once, together, into the scanning set) and records its named groups.
+    fn check_regex(&mut self, at: &str, pattern: &str) -> bool {
+        match regex_syntax::ParserBuilder::new().build().parse(pattern) {
+            Ok(_) => {
+                static NAMES: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+                    Regex::new(r"\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>").expect("static regex")
+                });
+                self.captured.extend(
+                    NAMES
+                        .captures_iter(pattern)
+                        .filter_map(|c| c.get(1).map(|m| m.as_str().to_string())),
+                );
+                true
+            }
+            Err(e) => {
+                self.error(at, format!("invalid regex: {e}"), None);
+                false
+            }
+        }
+    }
+
     fn regex(&mut self, at: &str, pattern: &str) -> Option<Regex> {
+        self.build_regex(at, pattern, false)
+    }
+
+    fn regex_multi_line(&mut self, at: &str, pattern: &str) -> Option<Regex> {
+        self.build_regex(at, pattern, true)
+    }
+
+    fn build_regex(&mut self, at: &str, pattern: &str, multi_line: bool) -> Option<Regex> {
         match regex::RegexBuilder::new(pattern)
+            .multi_line(multi_line)
             .size_limit(8 << 20)
             .build()
         {
@@ -598,20 +644,20 @@ impl Validator<'_> {
             let pod = self.glob(&format!("{at}.pod"), l.pod.as_ref());
             let namespace = self.glob(&format!("{at}.namespace"), l.namespace.as_ref());
             let container = self.glob(&format!("{at}.container"), l.container.as_ref());
-            let compiled = match &l.regex {
+            let checked = match &l.regex {
                 Some(source) => self
-                    .regex(&format!("{at}.regex"), source)
-                    .map(|regex| (Some(self.pattern_index(source)), Some(regex))),
-                None => Some((None, None)),
+                    .check_regex(&format!("{at}.regex"), source)
+                    .then(|| Some(self.pattern_index(source))),
+                None => Some(None),
             };
-            if let Some((pattern, regex)) = compiled {
+            if let Some(pattern) = checked {
                 out.log = Some(CLog {
                     spec: l.clone(),
                     pod,
                     namespace,
                     container,
                     pattern,
-                    regex,
+                    regex: std::sync::OnceLock::new(),
                 });
             }
         }
@@ -633,17 +679,11 @@ impl Validator<'_> {
             selectors += 1;
             let at = format!("{at}.text");
             let file = self.glob(&format!("{at}.file"), t.file.as_ref());
-            if let Some(regex) = self.regex(&format!("{at}.regex"), &t.regex) {
-                let file_filter = regex::RegexBuilder::new(&t.regex)
-                    .multi_line(true)
-                    .size_limit(8 << 20)
-                    .build()
-                    .ok();
+            if let Some(regex) = self.regex_multi_line(&format!("{at}.regex"), &t.regex) {
                 out.text = Some(CText {
                     spec: t.clone(),
                     file,
                     regex,
-                    file_filter,
                 });
             }
         }
