@@ -96,6 +96,17 @@ fn level_number(n: f64) -> Option<Level> {
     })
 }
 
+/// A log time in sortable RFC 3339 form: klog's year-less `MMDD hh:mm:ss.ffffff`
+/// becomes `YYYY-MM-DDThh:mm:ss.ffffff` with the given year; other times are kept.
+pub fn sortable_time(time: &str, year: &str) -> String {
+    let bytes = time.as_bytes();
+    let klog = bytes.len() > 5 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b' ';
+    match (klog, time.get(..2), time.get(2..4), time.get(5..)) {
+        (true, Some(mm), Some(dd), Some(rest)) => format!("{year}-{mm}-{dd}T{rest}"),
+        _ => time.to_string(),
+    }
+}
+
 /// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

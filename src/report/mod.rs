@@ -329,7 +329,7 @@ fn timeline(facts: &FactStore) -> Vec<TimelineEntry> {
                     continue;
                 };
                 out.push(TimelineEntry {
-                    time: normalize_time(&time, &year),
+                    time: crate::facts::logline::sortable_time(&time, &year),
                     kind: "log".into(),
                     source: log.source.clone(),
                     line: m.line,
@@ -344,16 +344,6 @@ fn timeline(facts: &FactStore) -> Vec<TimelineEntry> {
         out.drain(..out.len() - 300);
     }
     out
-}
-
-/// klog's `MMDD HH:MM:SS.ffffff` becomes `YYYY-MM-DDTHH:MM:SS.ffffff` so it sorts with RFC 3339 times.
-fn normalize_time(time: &str, year: &str) -> String {
-    let bytes = time.as_bytes();
-    let klog = bytes.len() > 5 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b' ';
-    match (klog, time.get(..2), time.get(2..4), time.get(5..)) {
-        (true, Some(mm), Some(dd), Some(rest)) => format!("{year}-{mm}-{dd}T{rest}"),
-        _ => time.to_string(),
-    }
 }
 
 fn verdict(findings: &[Finding], not_evaluated: &[NotEvaluated], lang: &str) -> String {

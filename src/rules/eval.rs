@@ -314,14 +314,12 @@ fn startup_noise(evidence: &[Evidence], facts: &FactStore) -> bool {
 /// `MMDDhhmmss` from an RFC 3339 time or klog's `MMDD hh:mm:ss`, so the two compare.
 /// (klog lines carry no year; a bundle spanning New Year would compare wrongly.)
 fn time_key(t: &str) -> Option<String> {
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    if t.len() >= 19 && t.as_bytes().get(4) == Some(&b'-') {
-        // 2024-05-17T10:20:30...
-        let d = digits(t.get(5..19)?);
-        return (d.len() == 10).then_some(d);
-    }
-    // 0517 10:20:06.019182
-    let d = digits(t.get(..13)?);
+    let sortable = crate::facts::logline::sortable_time(t, "0000");
+    let d: String = sortable
+        .get(5..19)?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
     (d.len() == 10).then_some(d)
 }
 
