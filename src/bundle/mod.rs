@@ -287,20 +287,47 @@ where
             compressed: None,
             limits,
         };
-        listing.files.push(path.clone());
-        let meta = EntryMeta {
-            path: path.clone(),
-            size: bytes.len() as u64,
-        };
-        if let Err(e) = visit(&meta, &mut bounded) {
-            listing.notices.push(Notice {
-                source: path,
-                message: limit_hit(&e).unwrap_or_else(|| format!("read error: {e}")),
-            });
+        if visit_file(
+            &mut listing,
+            path,
+            bytes.len() as u64,
+            &mut bounded,
+            &mut visit,
+        ) {
+            break;
         }
     }
     listing.bytes = total.get();
     listing
+}
+
+/// Hands one file of a directory or in-memory bundle to the visitor and records
+/// what went wrong; true when a bundle-wide limit was hit and reading must stop.
+fn visit_file<F>(
+    listing: &mut Listing,
+    path: String,
+    size: u64,
+    reader: &mut dyn Read,
+    visit: &mut F,
+) -> bool
+where
+    F: FnMut(&EntryMeta, &mut dyn Read) -> io::Result<()>,
+{
+    listing.files.push(path.clone());
+    let meta = EntryMeta {
+        path: path.clone(),
+        size,
+    };
+    let Err(e) = visit(&meta, reader) else {
+        return false;
+    };
+    let limit = limit_hit(&e);
+    let stop = limit.is_some();
+    listing.notices.push(Notice {
+        source: path,
+        message: limit.unwrap_or_else(|| format!("read error: {e}")),
+    });
+    stop
 }
 
 fn too_many_entries(limits: &Limits) -> Notice {
@@ -706,23 +733,8 @@ where
             compressed: None,
             limits,
         };
-        listing.files.push(path.clone());
-        let meta = EntryMeta {
-            path: path.clone(),
-            size,
-        };
-        if let Err(e) = visit(&meta, &mut bounded) {
-            if let Some(message) = limit_hit(&e) {
-                listing.notices.push(Notice {
-                    source: path,
-                    message,
-                });
-                break;
-            }
-            listing.notices.push(Notice {
-                source: path,
-                message: format!("read error: {e}"),
-            });
+        if visit_file(&mut listing, path, size, &mut bounded, visit) {
+            break;
         }
     }
     listing.bytes = total.get();
