@@ -1,14 +1,23 @@
 //! Container logs: one streaming pass per log file against every rule's log
-//! patterns at once ([`LogPatterns`], a `RegexSet` over bytes), keeping only
-//! counts and a few matching lines per pattern, so a log of any size needs
-//! bounded memory. A `kubectl cluster-info dump` `logs.txt` holds several
-//! containers between `==== START logs for container …` markers; the scanner
-//! splits it into one [`LogFile`] per container.
+//! patterns at once ([`LogPatterns`]), keeping only counts and a few matching
+//! lines per pattern, so a log of any size needs bounded memory. A
+//! `kubectl cluster-info dump` `logs.txt` holds several containers between
+//! `==== START logs for container …` markers; the scanner splits it into one
+//! [`LogFile`] per container.
+//!
+//! Speed: every pattern is reduced to a set of literals, one of which any
+//! match must contain (its rarest required piece, see [`required_literals`]).
+//! One Aho-Corasick search over a block of lines finds the few lines holding
+//! one of those literals, and only those lines are run through the `RegexSet`.
+//! Patterns with no usable literal are checked per block with a multi-line
+//! set; only a block they hit is searched line by line.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex_syntax::hir::{Class, Hir, HirKind};
 use serde::Serialize;
 
 use super::logline;
@@ -17,19 +26,27 @@ use super::logline;
 pub const MAX_LINE: usize = 64 << 10;
 /// Matching lines kept per pattern per file (plus the last one).
 const KEEP_FIRST: usize = 5;
-/// Bytes of whole lines searched at once before any per-line search.
+/// Bytes read and searched at once.
 const BLOCK_BYTES: usize = 1 << 20;
 /// Longest excerpt kept for one matching line.
 const MAX_EXCERPT: usize = 2_000;
+/// Shortest literal worth a prefilter: shorter ones hit too many lines.
+const MIN_LITERAL: usize = 3;
+/// Most literals one pattern may contribute (alternations); more and it is checked per block.
+const MAX_LITERALS_PER_PATTERN: usize = 16;
 
-/// The log regexes of every loaded rule, compiled once into a set.
+/// The log regexes of every loaded rule, compiled once.
 #[derive(Debug, Clone)]
 pub struct LogPatterns {
     /// Per-line set: which patterns a line matches.
     set: Option<RegexSet>,
-    /// The same patterns in multi-line mode, to rule out whole blocks of lines at once.
-    block: Option<RegexSet>,
+    /// Literals of the patterns that have them: a line without any of them matches none of those.
+    prefilter: Option<AhoCorasick>,
+    /// Patterns without a usable literal, in multi-line mode, to rule out whole blocks at once.
+    unfiltered: Option<RegexSet>,
     count: usize,
+    /// The patterns, in index order.
+    sources: std::sync::Arc<[String]>,
     /// Longest line kept for matching (`--max-line-bytes`).
     max_line: usize,
 }
@@ -40,17 +57,52 @@ impl LogPatterns {
         if sources.is_empty() {
             return Ok(Self::empty());
         }
-        let build = |multi_line: bool| {
-            RegexSetBuilder::new(sources)
-                .multi_line(multi_line)
-                .size_limit(64 << 20)
-                .dfa_size_limit(64 << 20)
-                .build()
+        let set = RegexSetBuilder::new(sources)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()?;
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut unfiltered: Vec<&str> = Vec::new();
+        for source in sources {
+            match regex_syntax::parse(source)
+                .ok()
+                .and_then(|hir| required_literals(&hir))
+                .filter(|set| {
+                    set.len() <= MAX_LITERALS_PER_PATTERN
+                        && set.iter().all(|l| l.len() >= MIN_LITERAL)
+                }) {
+                Some(set) => literals.extend(set),
+                None => unfiltered.push(source),
+            }
+        }
+        let literals = minimal_literals(literals);
+        let prefilter = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&literals)
+                    .map_err(|e| regex::Error::Syntax(e.to_string()))?,
+            )
+        };
+        let unfiltered = if unfiltered.is_empty() {
+            None
+        } else {
+            Some(
+                RegexSetBuilder::new(&unfiltered)
+                    .multi_line(true)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(64 << 20)
+                    .build()?,
+            )
         };
         Ok(Self {
-            set: Some(build(false)?),
-            block: Some(build(true)?),
+            set: Some(set),
+            prefilter,
+            unfiltered,
             count: sources.len(),
+            sources: sources.into(),
             max_line: MAX_LINE,
         })
     }
@@ -59,8 +111,10 @@ impl LogPatterns {
     pub fn empty() -> Self {
         Self {
             set: None,
-            block: None,
+            prefilter: None,
+            unfiltered: None,
             count: 0,
+            sources: std::sync::Arc::from(Vec::new()),
             max_line: MAX_LINE,
         }
     }
@@ -80,6 +134,161 @@ impl LogPatterns {
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
+
+    /// The patterns, in index order.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    /// Number of patterns checked block by block because they have no usable literal.
+    pub fn unfiltered_len(&self) -> usize {
+        self.unfiltered.as_ref().map_or(0, RegexSet::len)
+    }
+}
+
+/// Most strings an exact set or a set of required literals may hold.
+const MAX_SET: usize = 16;
+
+/// Literals one of which every match of `hir` contains, or `None` when there is
+/// no such set (a class, an optional part...). A concatenation offers each run
+/// of consecutive parts with few exact strings (their cross product) and each
+/// other part's own set; the best is kept (longest shortest literal, then
+/// fewest). An alternation needs a set from every branch and takes their union.
+pub fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Capture(cap) => required_literals(&cap.sub),
+        HirKind::Repetition(rep) if rep.min >= 1 => required_literals(&rep.sub),
+        HirKind::Concat(children) => {
+            // Every run of consecutive parts with few exact strings, and every other part.
+            let exact: Vec<Option<Vec<Vec<u8>>>> = children.iter().map(exact_strings).collect();
+            let mut offers: Vec<Vec<Vec<u8>>> = Vec::new();
+            for (i, child) in children.iter().enumerate() {
+                let Some(first) = &exact[i] else {
+                    offers.extend(required_literals(child));
+                    continue;
+                };
+                let mut run = first.clone();
+                offers.push(run.clone());
+                for next in exact[i + 1..].iter() {
+                    match next.as_ref().and_then(|set| cross(&run, set)) {
+                        Some(product) => {
+                            run = product;
+                            offers.push(run.clone());
+                        }
+                        None => break,
+                    }
+                }
+            }
+            offers
+                .into_iter()
+                .filter(|set| set.iter().all(|s| !s.is_empty()))
+                .max_by_key(|set| {
+                    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+                    (shortest.min(8), std::cmp::Reverse(set.len()))
+                })
+        }
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for branch in branches {
+                all.extend(required_literals(branch)?);
+            }
+            all.sort();
+            all.dedup();
+            Some(all)
+        }
+        _ => None,
+    }
+}
+
+/// Every string `hir` can match, when there are at most [`MAX_SET`] of them.
+fn exact_strings(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
+        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Capture(cap) => exact_strings(&cap.sub),
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut out = Vec::new();
+            for range in class.iter() {
+                for c in range.start()..=range.end() {
+                    if out.len() == 4 {
+                        return None;
+                    }
+                    out.push(c.to_string().into_bytes());
+                }
+            }
+            Some(out)
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let mut out = Vec::new();
+            for range in class.iter() {
+                for b in range.start()..=range.end() {
+                    if out.len() == 4 {
+                        return None;
+                    }
+                    out.push(vec![b]);
+                }
+            }
+            Some(out)
+        }
+        HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
+            let mut set = exact_strings(&rep.sub)?;
+            set.push(Vec::new());
+            (set.len() <= MAX_SET).then_some(set)
+        }
+        HirKind::Repetition(rep) if rep.min == 1 && rep.max == Some(1) => exact_strings(&rep.sub),
+        HirKind::Concat(children) => {
+            let mut set = vec![Vec::new()];
+            for child in children {
+                set = cross(&set, &exact_strings(child)?)?;
+            }
+            Some(set)
+        }
+        HirKind::Alternation(branches) => {
+            let mut set = Vec::new();
+            for branch in branches {
+                set.extend(exact_strings(branch)?);
+                if set.len() > MAX_SET {
+                    return None;
+                }
+            }
+            Some(set)
+        }
+        HirKind::Repetition(_) => None,
+    }
+}
+
+/// Every `a` followed by every `b`, when there are at most [`MAX_SET`].
+fn cross(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if a.len().saturating_mul(b.len()) > MAX_SET {
+        return None;
+    }
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for x in a {
+        for y in b {
+            let mut s = x.clone();
+            s.extend_from_slice(y);
+            out.push(s);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// Drops every literal that contains another one: a line holding the longer
+/// one holds the shorter, so the prefilter needs only the shorter.
+fn minimal_literals(mut literals: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    literals.sort_by_key(Vec::len);
+    literals.dedup();
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    for lit in literals {
+        if !kept.iter().any(|k| memchr::memmem::find(&lit, k).is_some()) {
+            kept.push(lit);
+        }
+    }
+    kept.sort();
+    kept
 }
 
 /// One line of a log that matched a pattern.
@@ -131,117 +340,284 @@ pub struct LogFile {
     pub hits: BTreeMap<usize, Hits>,
 }
 
-/// Reads `reader` line by line and records every pattern hit.
+/// Reads `reader` block by block and records every pattern hit, line by line.
 pub fn scan(path: &str, reader: &mut dyn Read, patterns: &LogPatterns) -> io::Result<Vec<LogFile>> {
-    let mut reader = BufReader::with_capacity(256 << 10, reader);
-    let mut files = vec![LogFile {
-        source: path.to_string(),
-        start_line: 1,
-        ..LogFile::default()
-    }];
-    let mut line_no: u32 = 0;
+    let mut scanner = Scanner {
+        path,
+        patterns,
+        files: vec![LogFile {
+            source: path.to_string(),
+            start_line: 1,
+            ..LogFile::default()
+        }],
+        line_no: 0,
+        last: Vec::new(),
+        first_time_pending: true,
+        matched: Vec::new(),
+    };
     let max_line = patterns.max_line;
-    let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + max_line.min(BLOCK_BYTES) + 2);
-    // (start, end without line break, whole line kept, bytes consumed)
-    let mut lines: Vec<(usize, usize, bool, usize)> = Vec::with_capacity(8192);
-    let mut last: Vec<u8> = Vec::new();
-    let mut matched: Vec<usize> = Vec::new();
-    let mut first_time_pending = true;
+    // One block buffer per thread, reused from log to log (a bundle has thousands of small logs).
+    let mut buf = SCAN_BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    buf.resize(BLOCK_BYTES, 0);
+    let result = scan_with(&mut scanner, reader, &mut buf, max_line);
+    buf.truncate(BLOCK_BYTES);
+    buf.shrink_to(2 * BLOCK_BYTES);
+    SCAN_BUFFER.with(|b| *b.borrow_mut() = buf);
+    result.map(|()| scanner.finish())
+}
+
+thread_local! {
+    static SCAN_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The read loop of [`scan`]: blocks of whole lines into `scanner`.
+fn scan_with(
+    scanner: &mut Scanner<'_>,
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    max_line: usize,
+) -> io::Result<()> {
+    let mut filled = 0usize;
+    // Discarding the rest of a line longer than `max_line` (its head was scanned).
+    let mut skipping = false;
     loop {
-        // Gather a block of whole lines; one set search over the block decides
-        // whether any line in it needs the per-line search (most blocks: none).
-        block.clear();
-        lines.clear();
-        while block.len() < BLOCK_BYTES {
-            let start = block.len();
-            let (read, complete) = read_capped_line(&mut reader, &mut block, max_line)?;
-            if read == 0 {
-                break;
+        let n = match reader.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let eof = n == 0;
+        if skipping {
+            // `filled` is 0 while skipping: the new bytes are at the start.
+            match memchr::memchr(b'\n', &buf[..n]) {
+                Some(i) => {
+                    scanner.add_bytes(i + 1);
+                    buf.copy_within(i + 1..n, 0);
+                    filled = n - i - 1;
+                    skipping = false;
+                }
+                None => {
+                    scanner.add_bytes(n);
+                    if eof {
+                        break;
+                    }
+                    continue;
+                }
             }
-            let end = start + trim_eol(&block[start..]).len();
-            lines.push((start, end, complete, read));
+        } else {
+            filled += n;
         }
-        if lines.is_empty() {
+        if eof {
+            scanner.region(&buf[..filled], max_line, true);
             break;
         }
-        let block_hit = patterns.block.as_ref().is_some_and(|b| b.is_match(&block));
-        let mut last_nonempty: Option<(usize, usize)> = None;
-        for &(start, end, complete, read) in &lines {
-            line_no = line_no.saturating_add(1);
-            let line = &block[start..end];
-            let Some(current) = files.last_mut() else {
-                break;
+        if filled < buf.len() {
+            continue;
+        }
+        // A full buffer: scan its whole lines, keep the partial last one.
+        match memchr::memrchr(b'\n', &buf[..filled]) {
+            Some(i) => {
+                scanner.region(&buf[..=i], max_line, false);
+                buf.copy_within(i + 1..filled, 0);
+                filled -= i + 1;
+            }
+            None if filled >= max_line => {
+                // One line longer than `max_line`: scan its head, skip the rest.
+                scanner.cut_line(&buf[..max_line], filled - max_line);
+                filled = 0;
+                skipping = true;
+            }
+            None => {
+                // A line not yet longer than `max_line` fills the buffer: grow it.
+                let grown = buf
+                    .len()
+                    .saturating_mul(2)
+                    .min(max_line.saturating_add(BLOCK_BYTES));
+                buf.resize(grown.max(buf.len() + 1), 0);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// State of one log's scan.
+struct Scanner<'p> {
+    path: &'p str,
+    patterns: &'p LogPatterns,
+    /// The log's segments (one unless the log holds cluster-info dump markers).
+    files: Vec<LogFile>,
+    /// Lines read so far.
+    line_no: u32,
+    /// The last non-empty line of the current segment.
+    last: Vec<u8>,
+    first_time_pending: bool,
+    matched: Vec<usize>,
+}
+
+impl Scanner<'_> {
+    fn add_bytes(&mut self, n: usize) {
+        if let Some(current) = self.files.last_mut() {
+            current.bytes += n as u64;
+        }
+    }
+
+    /// The head of a line longer than `max_line`; its `rest` further bytes are not scanned.
+    fn cut_line(&mut self, head: &[u8], rest: usize) {
+        self.segment(head, head.len(), false, Some(rest));
+    }
+
+    /// Whole lines `text`, each ending in a line break, except at the end of the log.
+    fn region(&mut self, text: &[u8], max_line: usize, at_end: bool) {
+        // Split at cluster-info dump markers.
+        let mut from = 0usize;
+        for at in memchr::memmem::find_iter(text, b"==== ") {
+            if at < from || (at > 0 && text[at - 1] != b'\n') {
+                continue;
+            }
+            let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1);
+            let Some(marker) = dump_marker(trim_eol(&text[at..line_end])) else {
+                continue;
             };
-            current.bytes += read as u64;
-            if let Some(marker) = dump_marker(line) {
-                if let Some((a, b)) = last_nonempty.take() {
-                    last.clear();
-                    last.extend_from_slice(&block[a..b]);
-                }
-                finish(current, &last, line_no.saturating_sub(1));
-                last.clear();
-                let next = match marker {
-                    Marker::Start {
-                        namespace,
-                        pod,
-                        container,
-                    } => LogFile {
-                        namespace: Some(namespace),
-                        pod: Some(pod),
-                        container: Some(container),
-                        ..LogFile::default()
-                    },
-                    Marker::End => LogFile::default(),
+            self.segment(&text[from..at], max_line, false, None);
+            self.line_no = self.line_no.saturating_add(1);
+            self.add_bytes(line_end - at);
+            self.next_segment(marker);
+            from = line_end;
+        }
+        self.segment(&text[from..], max_line, at_end, None);
+    }
+
+    /// Starts the segment after a marker line.
+    fn next_segment(&mut self, marker: Marker) {
+        let line_no = self.line_no;
+        let last = std::mem::take(&mut self.last);
+        if let Some(current) = self.files.last_mut() {
+            finish(current, &last, line_no.saturating_sub(1));
+        }
+        let next = match marker {
+            Marker::Start {
+                namespace,
+                pod,
+                container,
+            } => LogFile {
+                namespace: Some(namespace),
+                pod: Some(pod),
+                container: Some(container),
+                ..LogFile::default()
+            },
+            Marker::End => LogFile::default(),
+        };
+        self.files.push(LogFile {
+            source: self.path.to_string(),
+            start_line: line_no.saturating_add(1),
+            ..next
+        });
+        self.first_time_pending = true;
+    }
+
+    /// Lines of one segment: counts, first time, last line, hits.
+    fn segment(&mut self, text: &[u8], max_line: usize, at_end: bool, cut: Option<usize>) {
+        if text.is_empty() {
+            return;
+        }
+        let base = self.line_no;
+        let Some(current) = self.files.last_mut() else {
+            return;
+        };
+        current.bytes += (text.len() + cut.unwrap_or(0)) as u64;
+        // Every line ends in a break, except a last one at the end of the log or a cut head.
+        let breaks = memchr::memchr_iter(b'\n', text).count();
+        let open_tail = !text.ends_with(b"\n") && (at_end || cut.is_some());
+        let lines = u32::try_from(breaks + usize::from(open_tail)).unwrap_or(u32::MAX);
+        current.lines = current.lines.saturating_add(lines);
+        self.line_no = base.saturating_add(lines);
+
+        if self.first_time_pending
+            && let Some(line) = lines_of(text).map(trim_eol).find(|l| !l.is_empty())
+        {
+            current.first_time = logline::parse_log_line(&String::from_utf8_lossy(line)).time;
+            self.first_time_pending = false;
+        }
+        if let Some(line) = lines_rev(text).map(trim_eol).find(|l| !l.is_empty()) {
+            self.last.clear();
+            self.last
+                .extend_from_slice(&line[..line.len().min(max_line)]);
+        }
+
+        let Some(set) = &self.patterns.set else {
+            return;
+        };
+        let every_line = self
+            .patterns
+            .unfiltered
+            .as_ref()
+            .is_some_and(|u| u.is_match(text));
+        // (line start, line number) of each candidate line, in order.
+        let mut counted = 0usize;
+        let mut number = base;
+        let mut pos = 0usize;
+        while pos < text.len() {
+            let line_start = if every_line {
+                pos
+            } else {
+                let Some(prefilter) = &self.patterns.prefilter else {
+                    break;
                 };
-                files.push(LogFile {
-                    source: path.to_string(),
-                    start_line: line_no.saturating_add(1),
-                    ..next
-                });
-                first_time_pending = true;
-                continue;
-            }
-            current.lines = current.lines.saturating_add(1);
-            if line.is_empty() {
-                continue;
-            }
-            last_nonempty = Some((start, end));
-            if first_time_pending {
-                current.first_time = logline::parse_log_line(&String::from_utf8_lossy(line)).time;
-                first_time_pending = false;
-            }
-            if !block_hit {
-                continue;
-            }
-            if let Some(set) = &patterns.set {
-                matched.clear();
-                matched.extend(set.matches(line).iter());
-                for &index in &matched {
-                    let hit = LogMatch {
-                        line: line_no,
-                        text: excerpt(line, complete),
-                    };
-                    let hits = current.hits.entry(index).or_default();
-                    hits.count += 1;
-                    if hits.first.len() < KEEP_FIRST {
-                        hits.first.push(hit.clone());
-                    }
-                    hits.last = Some(hit);
+                let Some(m) = prefilter.find(Input::new(text).span(pos..text.len())) else {
+                    break;
+                };
+                memchr::memrchr(b'\n', &text[pos..m.start()]).map_or(pos, |i| pos + i + 1)
+            };
+            let line_end =
+                memchr::memchr(b'\n', &text[line_start..]).map_or(text.len(), |i| line_start + i);
+            number = number.saturating_add(
+                u32::try_from(memchr::memchr_iter(b'\n', &text[counted..line_start]).count())
+                    .unwrap_or(u32::MAX),
+            );
+            counted = line_start;
+            let line = trim_eol(&text[line_start..line_end]);
+            let complete = line.len() <= max_line && cut.is_none();
+            let kept = &line[..line.len().min(max_line)];
+            self.matched.clear();
+            self.matched.extend(set.matches(kept).iter());
+            for &index in &self.matched {
+                let hit = LogMatch {
+                    line: number.saturating_add(1),
+                    text: excerpt(kept, complete),
+                };
+                let hits = current.hits.entry(index).or_default();
+                hits.count += 1;
+                if hits.first.len() < KEEP_FIRST {
+                    hits.first.push(hit.clone());
                 }
+                hits.last = Some(hit);
             }
-        }
-        if let Some((a, b)) = last_nonempty {
-            last.clear();
-            last.extend_from_slice(&block[a..b]);
+            pos = line_end + 1;
         }
     }
-    if let Some(current) = files.last_mut() {
-        finish(current, &last, line_no);
+
+    fn finish(mut self) -> Vec<LogFile> {
+        let line_no = self.line_no;
+        if let Some(current) = self.files.last_mut() {
+            finish(current, &self.last, line_no);
+        }
+        // Drop empty segments between markers, but always keep one file.
+        let keep_any = self.files.len() == 1;
+        self.files
+            .retain(|f| keep_any || f.lines > 0 || f.container.is_some());
+        self.files
     }
-    // Drop empty segments between markers, but always keep one file.
-    let keep_any = files.len() == 1;
-    files.retain(|f| keep_any || f.lines > 0 || f.container.is_some());
-    Ok(files)
+}
+
+/// The lines of `text`, each with its line break.
+fn lines_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split_inclusive(|b| *b == b'\n')
+}
+
+/// The lines of `text` from the last, each with its line break.
+fn lines_rev(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
+    body.rsplit(|b| *b == b'\n')
 }
 
 fn finish(file: &mut LogFile, last: &[u8], line_no: u32) {
@@ -279,47 +655,6 @@ fn trim_eol(line: &[u8]) -> &[u8] {
         end -= 1;
     }
     &line[..end]
-}
-
-/// Reads one line into `buf`, keeping at most [`MAX_LINE`] bytes of it and
-/// discarding the rest, so a single 1 GiB line costs no more memory than a
-/// short one. Returns the bytes consumed and whether the whole line was kept.
-fn read_capped_line(
-    reader: &mut impl BufRead,
-    buf: &mut Vec<u8>,
-    max_line: usize,
-) -> io::Result<(usize, bool)> {
-    // The line starts where the buffer ends now; earlier lines of a block do not count.
-    let limit = buf.len() + max_line;
-    let mut consumed = 0usize;
-    let mut complete = true;
-    loop {
-        let available = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok((consumed, complete));
-        }
-        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
-            Some(i) => (&available[..=i], true),
-            None => (available, false),
-        };
-        let room = limit.saturating_sub(buf.len());
-        if chunk.len() <= room {
-            buf.extend_from_slice(chunk);
-        } else {
-            buf.extend_from_slice(&chunk[..room]);
-            complete = false;
-        }
-        let n = chunk.len();
-        reader.consume(n);
-        consumed += n;
-        if done {
-            return Ok((consumed, complete));
-        }
-    }
 }
 
 enum Marker {
@@ -382,6 +717,19 @@ mod tests {
         let text = "==== START logs for container metrics-server of pod kube-system/ms-1 ====\nE1 x509: a\n==== END logs for container metrics-server of pod kube-system/ms-1 ====\n==== START logs for container sidecar of pod kube-system/ms-1 ====\nfine\n==== END logs for container sidecar of pod kube-system/ms-1 ====\n";
         let p = patterns(&["x509: "]);
         let files = scan("kube-system/ms-1/logs.txt", &mut text.as_bytes(), &p).expect("scan");
+        let trickled = scan(
+            "kube-system/ms-1/logs.txt",
+            &mut prefilter_tests::Trickle {
+                data: text.as_bytes(),
+                step: 3,
+            },
+            &p,
+        )
+        .expect("scan");
+        assert_eq!(
+            serde_json::to_string(&files).ok(),
+            serde_json::to_string(&trickled).ok()
+        );
         let names: Vec<_> = files.iter().map(|f| f.container.clone()).collect();
         assert_eq!(
             names,
@@ -400,5 +748,252 @@ mod tests {
         assert_eq!(files[0].lines, 2);
         // The tail of the long line was beyond the cap: only the short line matches.
         assert_eq!(files[0].hits[&0].count, 1);
+    }
+}
+
+#[cfg(test)]
+mod prefilter_tests {
+    use super::*;
+    use crate::rules::{self, RuleSource};
+
+    /// Every line of every text file under `dir`.
+    fn fixture_lines(dir: &std::path::Path, out: &mut Vec<Vec<u8>>) {
+        for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+            if entry.file_type().is_file()
+                && let Ok(bytes) = std::fs::read(entry.path())
+            {
+                out.extend(bytes.split(|b| *b == b'\n').map(|l| trim_eol(l).to_vec()));
+            }
+        }
+    }
+
+    /// The literal set the prefilter uses for one pattern (`None`: checked per block).
+    fn literals_of(source: &str) -> Option<Vec<Vec<u8>>> {
+        regex_syntax::parse(source)
+            .ok()
+            .and_then(|hir| required_literals(&hir))
+            .filter(|set| {
+                set.len() <= MAX_LITERALS_PER_PATTERN && set.iter().all(|l| l.len() >= MIN_LITERAL)
+            })
+    }
+
+    #[test]
+    fn every_shipped_pattern_has_literals_that_every_match_contains() {
+        let set = rules::load(&RuleSource::Embedded).expect("embedded rules load");
+        let sources = set.patterns.sources();
+        assert!(sources.len() > 40, "{} patterns", sources.len());
+        assert_eq!(
+            set.patterns.unfiltered_len(),
+            0,
+            "a shipped log pattern has no literal for the prefilter"
+        );
+        let mut lines = Vec::new();
+        fixture_lines(std::path::Path::new("fixtures"), &mut lines);
+        let mut matched = 0;
+        for source in sources {
+            let literals = literals_of(source).expect("literals");
+            let re = regex::bytes::Regex::new(source).expect("compiles");
+            for line in lines.iter().filter(|l| re.is_match(l)) {
+                matched += 1;
+                assert!(
+                    literals
+                        .iter()
+                        .any(|lit| memchr::memmem::find(line, lit).is_some()),
+                    "`{}` matches {:?} but none of its literals {:?}",
+                    source,
+                    String::from_utf8_lossy(line),
+                    literals
+                        .iter()
+                        .map(|l| String::from_utf8_lossy(l).into_owned())
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+        assert!(matched > 100, "only {matched} matching fixture lines");
+    }
+
+    #[test]
+    fn required_literals_of_the_regex_forms() {
+        let lits = |re: &str| {
+            literals_of(re).map(|set| {
+                set.into_iter()
+                    .map(|l| String::from_utf8_lossy(&l).into_owned())
+                    .collect::<Vec<_>>()
+            })
+        };
+        // A run of parts with few strings is crossed out: longer literals hit fewer lines.
+        assert_eq!(
+            lits("x509: (?:a|b)"),
+            Some(vec!["x509: a".into(), "x509: b".into()])
+        );
+        assert_eq!(
+            lits(r"x509: (?:a|b)\s+"),
+            Some(vec!["x509: a".into(), "x509: b".into()])
+        );
+        // Alternation: one literal per branch.
+        assert_eq!(
+            lits("connection refused|no route to host"),
+            Some(vec!["connection refused".into(), "no route to host".into()])
+        );
+        // A small class in a run is expanded; the longer run wins.
+        assert_eq!(
+            lits("[Mm]etrics not available"),
+            Some(vec!["etrics not available".into()])
+        );
+        assert_eq!(
+            lits("[Pp]od|[Nn]ode"),
+            Some(vec![
+                "Node".into(),
+                "Pod".into(),
+                "node".into(),
+                "pod".into()
+            ])
+        );
+        // Optional parts give nothing; a branch without a literal spoils the alternation.
+        assert_eq!(lits(r"(?:abcdef)?\d+"), None);
+        assert_eq!(lits(r"abcdef|\d+"), None);
+        assert_eq!(lits(r"\S"), None);
+        // Repetitions of at least one keep their part's literals.
+        assert_eq!(lits("(?:timeout!)+"), Some(vec!["timeout!".into()]));
+    }
+
+    /// The plain algorithm: every line, capped, through the set.
+    fn reference(
+        text: &[u8],
+        sources: &[&str],
+        max_line: usize,
+    ) -> (u32, Vec<(usize, u32, String)>) {
+        let set = RegexSet::new(sources).expect("set");
+        let mut lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+        if text.ends_with(b"\n") || text.is_empty() {
+            lines.pop();
+        }
+        let mut hits = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let line = trim_eol(line);
+            let kept = &line[..line.len().min(max_line)];
+            for p in set.matches(kept).iter() {
+                hits.push((p, i as u32 + 1, excerpt(kept, line.len() <= max_line)));
+            }
+        }
+        (lines.len() as u32, hits)
+    }
+
+    /// `scan` with reads of at most `step` bytes.
+    pub(super) struct Trickle<'a> {
+        pub(super) data: &'a [u8],
+        pub(super) step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.len().min(self.step).min(out.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn check_against_reference(text: &[u8], sources: &[&str], max_line: usize, step: usize) {
+        let p = LogPatterns::new(&sources.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
+            .expect("patterns")
+            .with_max_line(max_line);
+        let files = scan("t.log", &mut Trickle { data: text, step }, &p).expect("scan");
+        assert_eq!(files.len(), 1);
+        let (lines, expected) = reference(text, sources, max_line);
+        assert_eq!(
+            files[0].lines, lines,
+            "line count (max_line {max_line}, step {step})"
+        );
+        assert_eq!(files[0].bytes, text.len() as u64, "byte count");
+        for (index, source) in sources.iter().enumerate() {
+            let want: Vec<&(usize, u32, String)> =
+                expected.iter().filter(|h| h.0 == index).collect();
+            let got = files[0].hits.get(&index);
+            assert_eq!(
+                got.map_or(0, |h| h.count),
+                want.len() as u64,
+                "hits of `{source}` (max_line {max_line}, step {step})"
+            );
+            if let (Some(got), Some(first), Some(last)) = (got, want.first(), want.last()) {
+                assert_eq!(got.first[0].line, first.1);
+                assert_eq!(got.first[0].text, first.2);
+                assert_eq!(got.last.as_ref().map(|m| m.line), Some(last.1));
+                assert_eq!(
+                    got.last.as_ref().map(|m| m.text.clone()),
+                    Some(last.2.clone())
+                );
+            }
+        }
+    }
+
+    /// A log of `n` lines with hits, empty and CRLF lines, and long lines.
+    fn synthetic_log(n: usize, long: usize) -> Vec<u8> {
+        let mut text = Vec::new();
+        let mut state: u64 = 7;
+        for i in 0..n {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (state >> 33) % 100;
+            let line = match r {
+                0 => format!(
+                    "E0101 12:00:{:02} x509: certificate signed by unknown authority node=n{i}",
+                    i % 60
+                ),
+                1 => format!(
+                    "I0101 dial tcp 10.0.0.{}:10250: connect: connection refused",
+                    i % 255
+                ),
+                2 => String::new(),
+                3 => format!("W0101 2024-01-{:02} timeout after {i}ms\r", i % 28 + 1),
+                4 => format!(
+                    "{} x509: certificate signed by unknown authority (tail)",
+                    "a".repeat(long)
+                ),
+                5 => format!(
+                    "x509: certificate signed by unknown authority {}",
+                    "b".repeat(long)
+                ),
+                _ => format!(
+                    "I0101 12:00:00.000000 1 controller.go:{i}] \"Reconciling\" name=\"web-{r}\""
+                ),
+            };
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+        }
+        text
+    }
+
+    #[test]
+    fn block_scan_equals_the_line_by_line_reference() {
+        let sources = [
+            r"x509: certificate signed by unknown authority",
+            r"dial tcp (?P<ip>[0-9.]+):(?P<port>\d+): connect: connection refused",
+            r"\d{4}-\d{2}-\d{2} timeout",
+            r"controller\.go:1\d\d\]",
+            // No literal: checked block by block.
+            r"\d{4}-\d{2}-\d{2}\s",
+        ];
+        // Across 1 MiB blocks, with lines longer than the cap, with tiny reads.
+        let big = synthetic_log(40_000, 300);
+        assert!(big.len() > 2 * BLOCK_BYTES);
+        check_against_reference(&big, &sources, MAX_LINE, usize::MAX);
+        check_against_reference(&big, &sources, 200, 65_536);
+        let small = synthetic_log(600, 40);
+        for step in [1, 3, 17, 4096] {
+            check_against_reference(&small, &sources, 64, step);
+        }
+        // No line break at the end; a lone long line; empty input.
+        let mut open = small.clone();
+        open.extend_from_slice(b"last x509: certificate signed by unknown authority");
+        check_against_reference(&open, &sources, 64, 5);
+        let lone = [
+            b"c".repeat(3 * BLOCK_BYTES),
+            b" x509: certificate signed by unknown authority".to_vec(),
+        ]
+        .concat();
+        check_against_reference(&lone, &sources, 100, usize::MAX);
+        check_against_reference(b"", &sources, 64, 1);
     }
 }

@@ -264,9 +264,11 @@ where
 {
     let patterns = &patterns.clone().with_max_line(limits.max_line_bytes);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
+    // Used chunk buffers go back to the reader, so chunks are neither allocated nor zeroed again.
+    let (recycle_tx, recycle_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || scan_worker(&rx, patterns));
-        let mut sink = Sink::new(limits, patterns, tx);
+        let worker = scope.spawn(move || scan_worker(&rx, &recycle_tx, patterns));
+        let mut sink = Sink::new(limits, patterns, tx, recycle_rx);
         let listing = read(&mut sink);
         sink.scanner = None;
         let streamed = worker.join().unwrap_or_default();
@@ -279,6 +281,7 @@ where
 /// The scanning thread: one [`logs::scan`] per log file announced on the channel.
 fn scan_worker(
     rx: &std::sync::mpsc::Receiver<Chunk>,
+    recycle: &std::sync::mpsc::SyncSender<Vec<u8>>,
     patterns: &LogPatterns,
 ) -> Vec<(String, Vec<LogFile>)> {
     let mut out = Vec::new();
@@ -288,6 +291,7 @@ fn scan_worker(
         };
         let mut reader = ChannelReader {
             rx,
+            recycle,
             buf: Vec::new(),
             pos: 0,
             done: false,
@@ -308,6 +312,7 @@ fn scan_worker(
 /// `Read` over the chunks of one log file.
 struct ChannelReader<'r> {
     rx: &'r std::sync::mpsc::Receiver<Chunk>,
+    recycle: &'r std::sync::mpsc::SyncSender<Vec<u8>>,
     buf: Vec<u8>,
     pos: usize,
     done: bool,
@@ -321,7 +326,9 @@ impl Read for ChannelReader<'_> {
             }
             match self.rx.recv() {
                 Ok(Chunk::Data(data)) => {
-                    self.buf = data;
+                    let used = std::mem::replace(&mut self.buf, data);
+                    // The reader makes a new buffer when none comes back.
+                    let _ = self.recycle.try_send(used);
                     self.pos = 0;
                 }
                 Ok(Chunk::End | Chunk::Start(_)) | Err(_) => {
@@ -335,6 +342,20 @@ impl Read for ChannelReader<'_> {
         self.pos += n;
         Ok(n)
     }
+}
+
+/// Reads into `buf` until it is full or the reader ends; returns the bytes read.
+fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Receives entries during the single pass: streams logs, buffers the rest.
@@ -359,6 +380,8 @@ struct Sink<'a> {
     patterns: &'a LogPatterns,
     /// Where streamed logs go to be scanned; `None` once reading is over.
     scanner: Option<std::sync::mpsc::SyncSender<Chunk>>,
+    /// Chunk buffers the scanner is done with.
+    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
     buffered: Vec<Buffered>,
     streamed: Vec<(String, Vec<LogFile>)>,
     /// Files streamed or cut because of `--max-file-bytes`.
@@ -370,6 +393,7 @@ impl<'a> Sink<'a> {
         limits: &'a Limits,
         patterns: &'a LogPatterns,
         scanner: std::sync::mpsc::SyncSender<Chunk>,
+        recycled: std::sync::mpsc::Receiver<Vec<u8>>,
     ) -> Self {
         Self {
             in_nested: false,
@@ -377,6 +401,7 @@ impl<'a> Sink<'a> {
             limits,
             patterns,
             scanner: Some(scanner),
+            recycled,
             buffered: Vec::new(),
             streamed: Vec::new(),
             notices: Vec::new(),
@@ -394,10 +419,12 @@ impl<'a> Sink<'a> {
             return Ok(());
         }
         let result = loop {
-            let mut chunk = Vec::with_capacity(CHUNK_BYTES);
-            match reader.take(CHUNK_BYTES as u64).read_to_end(&mut chunk) {
+            let mut chunk = self.recycled.try_recv().unwrap_or_default();
+            chunk.resize(CHUNK_BYTES, 0);
+            match fill(reader, &mut chunk) {
                 Ok(0) => break Ok(()),
-                Ok(_) => {
+                Ok(n) => {
+                    chunk.truncate(n);
                     if tx.send(Chunk::Data(chunk)).is_err() {
                         break Ok(());
                     }
