@@ -663,3 +663,332 @@ fn an_archive_inside_the_bundle_is_read_one_level_deep() {
         v["parse_errors"]
     );
 }
+
+/// Packs a fixture bundle folder into an archive at `dst` (gzipped unless it ends in `.tar`).
+fn pack(fixture: &str, dst: &Path) {
+    std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
+    let file = std::fs::File::create(dst).expect("create archive");
+    let name = Path::new(fixture).file_name().expect("fixture name");
+    if dst.to_string_lossy().ends_with(".tar") {
+        let mut tar = tar::Builder::new(file);
+        tar.append_dir_all(name, fixture).expect("pack");
+        tar.finish().expect("finish tar");
+    } else {
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        tar.append_dir_all(name, fixture).expect("pack");
+        tar.into_inner()
+            .expect("finish tar")
+            .finish()
+            .expect("finish gzip");
+    }
+}
+
+/// A queue of support bundles as a team keeps it: archives at several depths,
+/// a note that is not a bundle, and a truncated upload. Returns the queue
+/// folder and the bundle paths in the order they are analyzed (sorted).
+fn make_queue(root: &Path) -> (String, Vec<String>) {
+    let q = root.join("queue");
+    let bundles = [
+        (SEED, "a-seed.tgz"),
+        (
+            "fixtures/healthy/old-scrape-errors-before-ready",
+            "b/c/old-scrape.TGZ",
+        ),
+        ("fixtures/missing-endpoints/fires-loose", "b/missing.tar.gz"),
+        (SEED, "b/seed-again.tar"),
+    ];
+    for (fixture, name) in bundles {
+        pack(fixture, &q.join(name));
+    }
+    std::fs::write(q.join("b/notes.txt"), "customer says kubectl top fails\n").expect("write");
+    // A gzip header, then a deflate block of the reserved type: unreadable from the start.
+    std::fs::write(
+        q.join("broken.tgz"),
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff",
+    )
+    .expect("write");
+    let mut order: Vec<String> = ["a-seed.tgz", "b/c/old-scrape.TGZ", "b/missing.tar.gz"]
+        .iter()
+        .chain(&["b/seed-again.tar", "broken.tgz"])
+        .map(|n| q.join(n).display().to_string())
+        .collect();
+    order.sort();
+    (q.display().to_string(), order)
+}
+
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
+        .collect()
+}
+
+#[test]
+fn recursive_queue_gives_ordered_json_lines_and_a_summary_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (q, order) = make_queue(dir.path());
+    let o = bd(&["analyze", "-r", &q, "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unreadable bundle: {}",
+        stderr(&o)
+    );
+    let lines = json_lines(&o);
+    let paths: Vec<&str> = lines
+        .iter()
+        .map(|v| v["bundle"]["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, order, "one line per bundle, in path order");
+    let broken = lines.last().expect("broken.tgz line");
+    assert_eq!(broken["schema_version"], 1);
+    let error = broken["error"].as_str().expect("error line");
+    assert!(error.contains("broken.tgz"), "{error}");
+    assert!(broken.get("findings").is_none(), "{broken}");
+    assert_eq!(
+        lines[0]["findings"][0]["id"],
+        "apiservice-discovery-timeout"
+    );
+    assert_eq!(lines[2]["findings"][0]["id"], "missing-endpoints");
+
+    let err = stderr(&o);
+    assert!(
+        err.contains("bundle-doctor: error: ") && err.contains("broken.tgz"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "Queue: 5 bundles: 3 with a finding at warning or above, 1 healthy, 1 unreadable"
+        ),
+        "{err}"
+    );
+    let row = |id: &str| {
+        err.lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("no row for {id}: {err}"))
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        row("apiservice-discovery-timeout"),
+        "2 critical apiservice-discovery-timeout"
+    );
+    assert_eq!(
+        row("kubelet-x509-no-ip-sans"),
+        "1 info kubelet-x509-no-ip-sans"
+    );
+    assert!(
+        !err.contains(" missing-endpoints "),
+        "a symptom is not a root cause: {err}"
+    );
+    let unreadable = err.split("Unreadable:").nth(1).expect("unreadable section");
+    assert!(unreadable.contains(&order[4]), "{err}");
+    assert!(!stdout(&o).contains("Queue:"), "stdout stays JSON lines");
+}
+
+#[test]
+fn queue_with_out_writes_queue_json_and_a_folder_per_bundle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (q, order) = make_queue(dir.path());
+    let out = dir.path().join("reports");
+    let o = bd(&[
+        "analyze",
+        "-r",
+        &q,
+        "--out",
+        out.to_str().expect("utf-8"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let text = stdout(&o);
+    let summary_at = text.find("Queue: 5 bundles").expect("summary on stdout");
+    let last_report = text.rfind("report.json").expect("wrote lines");
+    assert!(
+        last_report < summary_at,
+        "summary after the reports: {text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("wrote {}", out.join("queue.json").display())),
+        "{text}"
+    );
+
+    let queue: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("queue.json")).expect("queue.json"))
+            .expect("valid JSON");
+    let keys: Vec<&String> = queue.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "schema_version",
+            "bundles",
+            "failed",
+            "root_causes",
+            "healthy",
+            "per_bundle"
+        ]
+    );
+    assert_eq!(queue["schema_version"], 1);
+    assert_eq!(queue["bundles"], 5);
+    assert_eq!(queue["failed"].as_array().map(Vec::len), Some(1));
+    assert_eq!(queue["failed"][0]["path"], order[4].as_str());
+    assert!(
+        queue["failed"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("broken.tgz"))
+    );
+    assert_eq!(
+        queue["root_causes"][0]["id"],
+        "apiservice-discovery-timeout"
+    );
+    assert_eq!(queue["root_causes"][0]["severity"], "critical");
+    assert!(queue["root_causes"][0]["title"].is_string());
+    assert_eq!(
+        queue["root_causes"][0]["bundles"],
+        serde_json::json!([order[0], order[3]])
+    );
+    assert_eq!(queue["root_causes"][1]["id"], "kubelet-x509-no-ip-sans");
+    assert_eq!(queue["root_causes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(queue["healthy"], serde_json::json!([order[1]]));
+
+    let per_bundle = queue["per_bundle"].as_array().expect("per_bundle");
+    assert_eq!(per_bundle.len(), 4);
+    let expected = [
+        ("001-a-seed.tgz", "apiservice-discovery-timeout", "critical"),
+        ("002-old-scrape.TGZ", "kubelet-x509-no-ip-sans", "info"),
+        ("003-missing.tar.gz", "missing-endpoints", "critical"),
+        (
+            "004-seed-again.tar",
+            "apiservice-discovery-timeout",
+            "critical",
+        ),
+    ];
+    for (line, (path, (folder, top, severity))) in per_bundle.iter().zip(order.iter().zip(expected))
+    {
+        let keys: Vec<&String> = line.as_object().expect("object").keys().collect();
+        assert_eq!(
+            keys,
+            ["path", "dir", "verdict", "top", "findings", "max_severity"]
+        );
+        assert_eq!(line["path"], path.as_str());
+        assert_eq!(line["dir"], folder);
+        assert_eq!(line["top"], top);
+        assert_eq!(line["max_severity"], severity);
+        assert!(line["findings"].as_u64().is_some_and(|n| n >= 1), "{line}");
+        assert!(
+            line["verdict"].as_str().is_some_and(|v| v.contains(top)),
+            "{line}"
+        );
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(folder).join("report.json")).expect("report.json"),
+        )
+        .expect("report");
+        assert_eq!(report["bundle"]["path"], path.as_str());
+    }
+    let folders = std::fs::read_dir(&out).expect("out").count();
+    assert_eq!(
+        folders, 5,
+        "four report folders and queue.json, none for broken.tgz"
+    );
+}
+
+#[test]
+fn recursive_on_a_directory_without_archives_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("queue-of-notes");
+    std::fs::create_dir_all(empty.join("sub")).expect("mkdir");
+    std::fs::write(empty.join("sub/notes.txt"), "no bundle here\n").expect("write");
+    let e = empty.to_str().expect("utf-8");
+    let o = bd(&["analyze", "-r", e]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(e) && err.contains("no .tar, .tar.gz or .tgz"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+    // Without -r the same directory is one (loose) bundle, as before.
+    let o = bd(&["analyze", e, "-f", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON report");
+    assert_eq!(v["bundle"]["path"], e);
+}
+
+#[test]
+fn no_summary_leaves_only_the_reports() {
+    let other = "fixtures/missing-endpoints/fires-loose";
+    let o = bd(&["analyze", SEED, other]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Queue: 2 bundles"),
+        "text reports get the summary on stdout: {}",
+        stdout(&o)
+    );
+    let o = bd(&["analyze", SEED, other, "--no-summary"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("Queue:"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("apiservice-discovery-timeout"));
+    let o = bd(&["analyze", SEED, other, "-f", "json", "--no-summary"]);
+    assert_eq!(json_lines(&o).len(), 2);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn queue_stderr_has_no_escape_codes_when_not_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (q, _) = make_queue(dir.path());
+    // Colors allowed by the environment: only the missing terminal keeps them
+    // (and the progress bar) off.
+    let o = Command::new(env!("CARGO_BIN_EXE_bundle-doctor"))
+        .args(["analyze", "-r", &q, "-f", "json", "-j", "1"])
+        .env_remove("NO_COLOR")
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("Queue: 5 bundles"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(!err.contains('\r'), "no progress bar redraws: {err:?}");
+    assert!(!stdout(&o).contains('\x1b'));
+}
+
+#[test]
+fn jobs_one_gives_the_same_json_as_the_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (q, _) = make_queue(dir.path());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["analyze", "-r", q.as_str(), "-f", "json", "--no-summary"];
+        args.extend_from_slice(extra);
+        let o = bd(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let mut lines = json_lines(&o);
+        for v in &mut lines {
+            if let Some(report) = v.as_object_mut() {
+                report.remove("generated_at");
+            }
+        }
+        lines
+    };
+    let sequential = run(&["--jobs", "1"]);
+    assert_eq!(sequential.len(), 5);
+    assert_eq!(sequential, run(&[]));
+    assert_eq!(sequential, run(&["-j", "3"]));
+    assert_eq!(bd(&["analyze", SEED, "-j", "0"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_bundle_named_twice_is_analyzed_once() {
+    let same =
+        "fixtures/apiservice-discovery-timeout/../apiservice-discovery-timeout/seed-loose-files";
+    let o = bd(&["analyze", SEED, same, SEED, "-f", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a single report");
+    assert_eq!(v["bundle"]["path"], SEED);
+    assert!(stderr(&o).is_empty(), "no queue summary for one bundle");
+}

@@ -1,7 +1,9 @@
 //! Command-line interface: argument parsing and glue between the pipeline
 //! stages, nothing else. Exit codes are a contract: 0 the report was written,
 //! 1 findings at or above `--fail-on`, 2 usage error, unreadable bundle or
-//! invalid rules.
+//! invalid rules. `analyze` over many bundles (a queue) is in [`queue`].
+
+mod queue;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -56,9 +58,19 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct AnalyzeArgs {
-    /// Bundles to analyze.
+    /// Bundles to analyze (with --recursive, directories to search for bundle archives).
     #[arg(required = true, value_name = "BUNDLE")]
     bundles: Vec<PathBuf>,
+    /// Search directories (recursively, without following links) for .tar, .tar.gz and .tgz
+    /// files and analyze each; JSON output is then one document per line.
+    #[arg(short, long)]
+    recursive: bool,
+    /// Bundles analyzed at once (default: one per CPU, or RAYON_NUM_THREADS).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// Do not print the queue summary (with several bundles; --out still gets queue.json).
+    #[arg(long)]
+    no_summary: bool,
     #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
@@ -278,7 +290,15 @@ fn options(args: &ReportArgs, limits: Limits) -> Options {
 }
 
 fn color_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal() && no_color_unset()
+}
+
+fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && no_color_unset()
+}
+
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
@@ -292,6 +312,11 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         max_line_bytes: args.limits.max_line_bytes,
         template_fuel: args.limits.template_fuel,
     };
+    let bundles = queue::expand(&args.bundles, args.recursive)?;
+    let mut emitter = match Emitter::new(&args.report, bundles.len(), args.recursive) {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
     // Before the rules load: their templates are checked with this budget.
     report::set_template_fuel(limits.template_fuel);
     let rules = match load_rules(args.report.rules.as_ref()) {
@@ -299,30 +324,27 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let opts = options(&args.report, limits);
-    let results: Vec<(PathBuf, Result<Report, String>)> = args
-        .bundles
-        .par_iter()
-        .map(|path| {
-            let r = crate::analyze_path(path, &rules, &opts).map_err(|e| e.to_string());
-            (path.clone(), r)
-        })
-        .collect();
-    let mut reports = Vec::new();
-    let mut failed = false;
-    for (path, result) in results {
-        match result {
-            Ok(r) => reports.push((path, r)),
-            Err(e) => {
-                eprintln!("bundle-doctor: error: {e}");
-                failed = true;
-            }
-        }
+    // Zero threads is rayon's default: RAYON_NUM_THREADS, else one per CPU.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.map_or(0, usize::from))
+        .build()
+        .context("starting the analysis threads")?;
+    let mut tally = queue::Tally::default();
+    queue::run(
+        &pool,
+        &bundles,
+        |path| crate::analyze_path(path, &rules, &opts).map_err(|e| e.to_string()),
+        |index, path, result| {
+            let dir = emitter.bundle(index, path, &result)?;
+            tally.add(path, dir, &result);
+            Ok(())
+        },
+    )?;
+    if bundles.len() > 1 {
+        let summary = tally.finish();
+        emitter.summary(&summary, !args.no_summary)?;
     }
-    let code = emit(&reports, &args.report)?;
-    if failed {
-        return Ok(ExitCode::from(2));
-    }
-    Ok(code)
+    Ok(emitter.exit_code())
 }
 
 fn demo(args: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -330,77 +352,187 @@ fn demo(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
+    let mut emitter = match Emitter::new(args, 1, false) {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
     let opts = options(args, Limits::default());
     let report = crate::analyze_demo(&rules, &opts);
-    emit(&[(PathBuf::from("demo"), report)], args)
+    emitter.bundle(0, Path::new("demo"), &Ok(report))?;
+    Ok(emitter.exit_code())
 }
 
-/// Writes the reports as asked and computes the exit code.
-fn emit(reports: &[(PathBuf, Report)], args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let templates = args
-        .templates
-        .clone()
-        .map_or(TemplateSource::Embedded, TemplateSource::Dir);
-    let mut stdout = std::io::stdout().lock();
-    match &args.out {
-        None => {
-            let format = match args.formats.as_slice() {
-                [] => Format::Text,
-                [one] => *one,
+/// Where reports go: one format to stdout, or files under `--out`.
+enum Target {
+    Stdout(Format),
+    Dir(PathBuf, Vec<Format>),
+}
+
+/// Writes each bundle's reports as they arrive (in queue order), then the
+/// queue summary, and computes the exit code.
+struct Emitter<'a> {
+    args: &'a ReportArgs,
+    templates: TemplateSource,
+    target: Target,
+    /// Bundles in the queue.
+    total: usize,
+    /// JSON to stdout as one document per line, unreadable bundles included.
+    json_lines: bool,
+    /// Reports written to stdout so far (they are separated by a blank line).
+    printed: usize,
+    /// A finding reached `--fail-on`.
+    hit: bool,
+    /// A bundle could not be read.
+    failed: bool,
+}
+
+impl<'a> Emitter<'a> {
+    /// Checks the output options; a usage error is printed and its exit code returned.
+    fn new(args: &'a ReportArgs, total: usize, recursive: bool) -> Result<Self, ExitCode> {
+        let target = match &args.out {
+            None => match args.formats.as_slice() {
+                [] => Target::Stdout(Format::Text),
+                [one] => Target::Stdout(*one),
                 _ => {
                     eprintln!("bundle-doctor: several --format values need --out DIR");
-                    return Ok(ExitCode::from(2));
+                    return Err(ExitCode::from(2));
                 }
-            };
-            for (i, (_, report)) in reports.iter().enumerate() {
-                let text = if format == Format::Json && reports.len() > 1 {
+            },
+            Some(out) if args.formats.is_empty() => {
+                Target::Dir(out.clone(), vec![Format::Json, Format::Md, Format::Html])
+            }
+            Some(out) => Target::Dir(out.clone(), args.formats.clone()),
+        };
+        let json_lines = matches!(target, Target::Stdout(Format::Json)) && (total > 1 || recursive);
+        Ok(Emitter {
+            args,
+            templates: args
+                .templates
+                .clone()
+                .map_or(TemplateSource::Embedded, TemplateSource::Dir),
+            target,
+            total,
+            json_lines,
+            printed: 0,
+            hit: false,
+            failed: false,
+        })
+    }
+
+    /// Writes the reports of the bundle at `index` in the queue, or reports
+    /// that it could not be read; returns the bundle's own folder under
+    /// `--out` (relative to it), when there are several bundles.
+    fn bundle(
+        &mut self,
+        index: usize,
+        path: &Path,
+        result: &Result<Report, String>,
+    ) -> anyhow::Result<Option<String>> {
+        let report = match result {
+            Ok(report) => report,
+            Err(error) => {
+                self.failed = true;
+                eprintln!("bundle-doctor: error: {error}");
+                if self.json_lines {
+                    let line = serde_json::json!({
+                        "schema_version": report::SCHEMA_VERSION,
+                        "bundle": {"path": path.display().to_string()},
+                        "error": error,
+                    });
+                    writeln!(std::io::stdout().lock(), "{line}")?;
+                }
+                return Ok(None);
+            }
+        };
+        let threshold = self.args.fail_on.map(Severity::from);
+        if threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t)) {
+            self.hit = true;
+        }
+        let mut stdout = std::io::stdout().lock();
+        match &self.target {
+            Target::Stdout(format) => {
+                let text = if self.json_lines {
                     serde_json::to_string(report)? + "\n"
                 } else {
-                    report::render(report, format, &templates, color_stdout())?
+                    report::render(report, *format, &self.templates, color_stdout())?
                 };
-                if i > 0 && format != Format::Json {
+                if self.printed > 0 && !self.json_lines {
                     writeln!(stdout)?;
                 }
                 stdout.write_all(text.as_bytes())?;
+                self.printed += 1;
+                Ok(None)
             }
-        }
-        Some(out) => {
-            let formats: Vec<Format> = if args.formats.is_empty() {
-                vec![Format::Json, Format::Md, Format::Html]
-            } else {
-                args.formats.clone()
-            };
-            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-            for (i, (path, report)) in reports.iter().enumerate() {
-                let dir = if reports.len() > 1 {
-                    out.join(format!("{:03}-{}", i + 1, safe_name(path)))
-                } else {
-                    out.clone()
-                };
+            Target::Dir(out, formats) => {
+                // With several bundles, one folder each, zero-padded to the queue's
+                // length so the folders sort in queue order.
+                let folder = (self.total > 1).then(|| {
+                    let width = self.total.to_string().len().max(3);
+                    format!("{:0width$}-{}", index + 1, safe_name(path))
+                });
+                let dir = folder.as_ref().map_or_else(|| out.clone(), |f| out.join(f));
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
                 stdout
                     .write_all(report::text::render_summary(report, color_stdout()).as_bytes())?;
-                for format in &formats {
-                    let text = report::render(report, *format, &templates, false)?;
+                for format in formats {
+                    let text = report::render(report, *format, &self.templates, false)?;
                     let target = dir.join(format.file_name());
                     write_atomic(&target, text.as_bytes())?;
                     writeln!(stdout, "wrote {}", target.display())?;
                 }
+                Ok(folder)
             }
         }
     }
-    let threshold = args.fail_on.map(Severity::from);
-    let hit = threshold.is_some_and(|t| {
-        reports
-            .iter()
-            .any(|(_, r)| r.findings.iter().any(|f| f.severity >= t))
-    });
-    Ok(if hit {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+
+    /// Writes the queue summary: `queue.json` under `--out`, and, when
+    /// `print`, the text summary to stdout (after text reports or under
+    /// `--out`) or to stderr (after JSON, Markdown or HTML on stdout).
+    fn summary(&self, summary: &queue::Summary, print: bool) -> anyhow::Result<()> {
+        match &self.target {
+            Target::Dir(out, _) => {
+                std::fs::create_dir_all(out)
+                    .with_context(|| format!("creating {}", out.display()))?;
+                let target = out.join("queue.json");
+                let json = serde_json::to_string_pretty(summary)? + "\n";
+                write_atomic(&target, json.as_bytes())?;
+                let mut stdout = std::io::stdout().lock();
+                if print {
+                    writeln!(stdout)?;
+                    stdout.write_all(queue::render_text(summary, color_stdout()).as_bytes())?;
+                }
+                writeln!(stdout, "wrote {}", target.display())?;
+            }
+            Target::Stdout(Format::Text) if print => {
+                let mut stdout = std::io::stdout().lock();
+                if self.printed > 0 {
+                    writeln!(stdout)?;
+                }
+                stdout.write_all(queue::render_text(summary, color_stdout()).as_bytes())?;
+            }
+            Target::Stdout(_) if print => {
+                let mut stderr = std::io::stderr().lock();
+                if self.failed {
+                    writeln!(stderr)?;
+                }
+                stderr.write_all(queue::render_text(summary, color_stderr()).as_bytes())?;
+            }
+            Target::Stdout(_) => {}
+        }
+        Ok(())
+    }
+
+    /// 2 when a bundle could not be read, else 1 when a finding reached `--fail-on`, else 0.
+    fn exit_code(&self) -> ExitCode {
+        if self.failed {
+            ExitCode::from(2)
+        } else if self.hit {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 /// `rules lint`: load errors, plus rules without fixtures.
