@@ -540,7 +540,7 @@ fn lint(dir: Option<&PathBuf>, fixtures: &Path) -> anyhow::Result<ExitCode> {
     let source = dir.map_or(RuleSource::Embedded, |d| RuleSource::Dir(d.clone()));
     let mut problems: Vec<rules::RuleError> = Vec::new();
     let mut count = 0;
-    match rules::load(&source) {
+    match rules::load_checked(&source) {
         Ok(set) => {
             count = set.rules.len();
             if fixtures.is_dir() {

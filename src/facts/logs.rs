@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
@@ -35,35 +36,55 @@ const MIN_LITERAL: usize = 3;
 /// Most literals one pattern may contribute (alternations); more and it is checked per block.
 const MAX_LITERALS_PER_PATTERN: usize = 16;
 
-/// The log regexes of every loaded rule, compiled once.
+/// The log regexes of every loaded rule, with the literal prefilter in front of them.
 #[derive(Debug, Clone)]
 pub struct LogPatterns {
-    /// Per-line set: which patterns a line matches.
-    set: Option<RegexSet>,
-    /// Literals of the patterns that have them: a line without any of them matches none of those.
+    /// The patterns, in index order, each compiled on the first line that may match it.
+    regexes: Arc<[LazyBytesRegex]>,
+    /// Literals of the patterns that have them, to find candidate lines in a block (leftmost first).
     prefilter: Option<AhoCorasick>,
+    /// The same literals, to list every one a candidate line holds (overlapping).
+    line_literals: Option<AhoCorasick>,
+    /// Literal index → the patterns that need it (or a longer literal containing it).
+    owners: Arc<[Vec<usize>]>,
     /// Patterns without a usable literal, in multi-line mode, to rule out whole blocks at once.
     unfiltered: Option<RegexSet>,
-    count: usize,
-    /// The patterns, in index order.
-    sources: std::sync::Arc<[String]>,
+    /// Their indexes.
+    unfiltered_ids: Arc<[usize]>,
     /// Longest line kept for matching (`--max-line-bytes`).
     max_line: usize,
 }
 
+/// One log pattern, compiled on first use.
+#[derive(Debug)]
+struct LazyBytesRegex {
+    source: String,
+    compiled: OnceLock<Result<regex::bytes::Regex, regex::Error>>,
+}
+
+impl LazyBytesRegex {
+    fn get(&self) -> Result<&regex::bytes::Regex, &regex::Error> {
+        self.compiled
+            .get_or_init(|| {
+                regex::bytes::RegexBuilder::new(&self.source)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(16 << 20)
+                    .build()
+            })
+            .as_ref()
+    }
+}
+
 impl LogPatterns {
-    /// Compiles the patterns; they were validated when the rules were loaded.
+    /// Prepares the patterns (validated when the rules were loaded): their
+    /// literals now, each regex on first use.
     pub fn new(sources: &[String]) -> Result<Self, regex::Error> {
         if sources.is_empty() {
             return Ok(Self::empty());
         }
-        let set = RegexSetBuilder::new(sources)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()?;
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        let mut unfiltered: Vec<&str> = Vec::new();
-        for source in sources {
+        let mut wanted: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
+        let mut unfiltered: Vec<usize> = Vec::new();
+        for (index, source) in sources.iter().enumerate() {
             match regex_syntax::parse(source)
                 .ok()
                 .and_then(|hir| required_literals(&hir))
@@ -71,26 +92,45 @@ impl LogPatterns {
                     set.len() <= MAX_LITERALS_PER_PATTERN
                         && set.iter().all(|l| l.len() >= MIN_LITERAL)
                 }) {
-                Some(set) => literals.extend(set),
-                None => unfiltered.push(source),
+                Some(set) => wanted.push((index, set)),
+                None => unfiltered.push(index),
             }
         }
-        let literals = minimal_literals(literals);
-        let prefilter = if literals.is_empty() {
-            None
+        let literals = minimal_literals(wanted.iter().flat_map(|(_, set)| set.clone()).collect());
+        let mut owners: Vec<Vec<usize>> = vec![Vec::new(); literals.len()];
+        for (index, set) in &wanted {
+            for wanted_literal in set {
+                // Every kept literal inside a wanted one stands for it.
+                for (k, kept) in literals.iter().enumerate() {
+                    if memchr::memmem::find(wanted_literal, kept).is_some() {
+                        owners[k].push(*index);
+                    }
+                }
+            }
+        }
+        for o in &mut owners {
+            o.sort_unstable();
+            o.dedup();
+        }
+        let automaton = |kind: MatchKind| {
+            AhoCorasickBuilder::new()
+                .match_kind(kind)
+                .build(&literals)
+                .map_err(|e| regex::Error::Syntax(e.to_string()))
+        };
+        let (prefilter, line_literals) = if literals.is_empty() {
+            (None, None)
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&literals)
-                    .map_err(|e| regex::Error::Syntax(e.to_string()))?,
+            (
+                Some(automaton(MatchKind::LeftmostFirst)?),
+                Some(automaton(MatchKind::Standard)?),
             )
         };
-        let unfiltered = if unfiltered.is_empty() {
+        let unfiltered_set = if unfiltered.is_empty() {
             None
         } else {
             Some(
-                RegexSetBuilder::new(&unfiltered)
+                RegexSetBuilder::new(unfiltered.iter().map(|&i| &sources[i]))
                     .multi_line(true)
                     .size_limit(64 << 20)
                     .dfa_size_limit(64 << 20)
@@ -98,23 +138,61 @@ impl LogPatterns {
             )
         };
         Ok(Self {
-            set: Some(set),
+            regexes: sources
+                .iter()
+                .map(|source| LazyBytesRegex {
+                    source: source.clone(),
+                    compiled: OnceLock::new(),
+                })
+                .collect(),
             prefilter,
-            unfiltered,
-            count: sources.len(),
-            sources: sources.into(),
+            line_literals,
+            owners: owners.into(),
+            unfiltered: unfiltered_set,
+            unfiltered_ids: unfiltered.into(),
             max_line: MAX_LINE,
         })
+    }
+
+    /// Compiles every pattern now; returns the index and error of each that does not compile.
+    pub fn compile_all(&self) -> Vec<(usize, regex::Error)> {
+        self.regexes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.get().err().map(|e| (i, e.clone())))
+            .collect()
+    }
+
+    /// The patterns a line (already cut at `max_line`) matches, in index order, into `out`.
+    fn matches(&self, line: &[u8], out: &mut Vec<usize>) {
+        out.clear();
+        if let Some(ac) = &self.line_literals {
+            for m in ac.find_overlapping_iter(line) {
+                if let Some(owners) = self.owners.get(m.pattern().as_usize()) {
+                    out.extend_from_slice(owners);
+                }
+            }
+        }
+        out.extend_from_slice(&self.unfiltered_ids);
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|&i| {
+            self.regexes
+                .get(i)
+                .and_then(|r| r.get().ok())
+                .is_some_and(|re| re.is_match(line))
+        });
     }
 
     /// No patterns at all.
     pub fn empty() -> Self {
         Self {
-            set: None,
+            regexes: Arc::from(Vec::new()),
             prefilter: None,
+            line_literals: None,
+            owners: Arc::from(Vec::new()),
             unfiltered: None,
-            count: 0,
-            sources: std::sync::Arc::from(Vec::new()),
+            unfiltered_ids: Arc::from(Vec::new()),
             max_line: MAX_LINE,
         }
     }
@@ -127,22 +205,22 @@ impl LogPatterns {
 
     /// Number of patterns.
     pub fn len(&self) -> usize {
-        self.count
+        self.regexes.len()
     }
 
     /// True when there are no patterns.
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.regexes.is_empty()
     }
 
     /// The patterns, in index order.
-    pub fn sources(&self) -> &[String] {
-        &self.sources
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.regexes.iter().map(|r| r.source.as_str())
     }
 
     /// Number of patterns checked block by block because they have no usable literal.
     pub fn unfiltered_len(&self) -> usize {
-        self.unfiltered.as_ref().map_or(0, RegexSet::len)
+        self.unfiltered_ids.len()
     }
 }
 
@@ -544,9 +622,9 @@ impl Scanner<'_> {
                 .extend_from_slice(&line[..line.len().min(max_line)]);
         }
 
-        let Some(set) = &self.patterns.set else {
+        if self.patterns.is_empty() {
             return;
-        };
+        }
         let every_line = self
             .patterns
             .unfiltered
@@ -578,8 +656,7 @@ impl Scanner<'_> {
             let line = trim_eol(&text[line_start..line_end]);
             let complete = line.len() <= max_line && cut.is_none();
             let kept = &line[..line.len().min(max_line)];
-            self.matched.clear();
-            self.matched.extend(set.matches(kept).iter());
+            self.patterns.matches(kept, &mut self.matched);
             for &index in &self.matched {
                 let hit = LogMatch {
                     line: number.saturating_add(1),
@@ -780,8 +857,9 @@ mod prefilter_tests {
     #[test]
     fn every_shipped_pattern_has_literals_that_every_match_contains() {
         let set = rules::load(&RuleSource::Embedded).expect("embedded rules load");
-        let sources = set.patterns.sources();
+        let sources: Vec<&str> = set.patterns.sources().collect();
         assert!(sources.len() > 40, "{} patterns", sources.len());
+        assert!(set.patterns.compile_all().is_empty());
         assert_eq!(
             set.patterns.unfiltered_len(),
             0,

@@ -582,7 +582,12 @@ fn predicates_hold<'o>(
     let mut cited: Vec<&Node> = Vec::new();
     let mut cited_regex: Vec<&Node> = Vec::new();
     for (p, re) in o.spec.predicates.iter().zip(&o.regexes) {
-        let node = test_predicate(p, re.as_ref(), &obj.body, vars)?;
+        let node = test_predicate(
+            p,
+            re.as_ref().and_then(super::LazyRegex::get),
+            &obj.body,
+            vars,
+        )?;
         // The value a regex matched is the telling evidence; equality checks only qualify it.
         if p.regex.is_some() {
             cited_regex.extend(node);
@@ -750,7 +755,8 @@ fn eval_probe(p: &CProbe, ctx: &Ctx<'_>) -> Option<Hit> {
             continue;
         }
         let mut vars = Map::new();
-        if let Some(re) = &p.regex {
+        if let Some(regex) = &p.regex {
+            let re = regex.get()?;
             let text = format!(
                 "{}\n{}",
                 call.error.as_deref().unwrap_or_default(),
@@ -794,27 +800,28 @@ fn eval_probe(p: &CProbe, ctx: &Ctx<'_>) -> Option<Hit> {
 fn eval_text(t: &CText, ctx: &Ctx<'_>) -> Option<Hit> {
     let mut hit = Hit::default();
     let mut count = 0u64;
+    let regex = t.regex.get()?;
     for file in &ctx.facts.texts {
         if let Some(g) = &t.file
             && !g.is_match(&file.source)
         {
             continue;
         }
-        if !t.regex.is_match(&file.text) {
+        if !regex.is_match(&file.text) {
             continue;
         }
         for (i, line) in file.text.lines().enumerate() {
-            if !t.regex.is_match(line) {
+            if !regex.is_match(line) {
                 continue;
             }
             count += 1;
-            captures_into(&t.regex, line, &mut hit.vars);
+            captures_into(regex, line, &mut hit.vars);
             if hit.evidence.len() < MAX_EVIDENCE {
                 hit.evidence.push(Evidence {
                     source: file.source.clone(),
                     line: u32::try_from(i + 1).unwrap_or(u32::MAX),
                     excerpt: line.chars().take(2000).collect(),
-                    matched: t.regex.find(line).map(|f| f.as_str().to_string()),
+                    matched: regex.find(line).map(|f| f.as_str().to_string()),
                 });
             }
         }

@@ -183,7 +183,7 @@ fn trace_object(o: &CObject, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
                 },
                 name: None,
                 namespace: None,
-                regexes: vec![pred.regex.as_ref().and_then(|r| regex::Regex::new(r).ok())],
+                regexes: vec![pred.regex.as_deref().map(super::LazyRegex::compiled)],
             };
             let holds = super::eval::object_matches(&single_pred, obj);
             let test = describe_predicate(pred);
@@ -343,7 +343,10 @@ fn trace_text(t: &CText, ctx: &Ctx<'_>, depth: usize, out: &mut String) {
         .map(|f| {
             (
                 f.source.as_str(),
-                f.text.lines().filter(|l| t.regex.is_match(l)).count(),
+                f.text
+                    .lines()
+                    .filter(|l| t.regex.get().is_some_and(|r| r.is_match(l)))
+                    .count(),
             )
         })
         .filter(|(_, n)| *n > 0)

@@ -120,7 +120,7 @@ pub(crate) struct CObject {
     pub spec: model::ObjectSelector,
     pub name: Option<GlobMatcher>,
     pub namespace: Option<GlobMatcher>,
-    pub regexes: Vec<Option<Regex>>,
+    pub regexes: Vec<Option<LazyRegex>>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,22 +131,53 @@ pub(crate) struct CLog {
     pub container: Option<GlobMatcher>,
     /// Index into the combined log patterns; `None` when the selector only asks for the log's presence.
     pub pattern: Option<usize>,
-    /// The selector's own regex, for captures; compiled on first use, since the
-    /// combined set decides whether a line matches.
-    pub regex: std::sync::OnceLock<Option<Regex>>,
+    /// The selector's own regex, for captures (the log scan decides whether a line matches).
+    pub regex: Option<LazyRegex>,
 }
 
 impl CLog {
     /// The compiled regex of this selector (for captures and highlights).
     pub(crate) fn regex(&self) -> Option<&Regex> {
-        self.regex
-            .get_or_init(|| {
-                self.spec
-                    .regex
-                    .as_deref()
-                    .and_then(|r| regex::RegexBuilder::new(r).size_limit(8 << 20).build().ok())
-            })
-            .as_ref()
+        self.regex.as_ref().and_then(LazyRegex::get)
+    }
+}
+
+/// A rule's regex: its syntax is checked when the rules load, and it is
+/// compiled on first use (most rules never get that far on a given bundle).
+/// `rules lint` compiles every one at load, to report size-limit errors too.
+#[derive(Debug, Clone)]
+pub(crate) struct LazyRegex {
+    source: String,
+    multi_line: bool,
+    compiled: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(source: &str, multi_line: bool) -> Self {
+        Self {
+            source: source.to_string(),
+            multi_line,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn build(&self) -> Result<Regex, regex::Error> {
+        regex::RegexBuilder::new(&self.source)
+            .multi_line(self.multi_line)
+            .size_limit(8 << 20)
+            .build()
+    }
+
+    /// The compiled regex; `None` only if it exceeds the size limit (`rules lint` reports that).
+    pub(crate) fn get(&self) -> Option<&Regex> {
+        self.compiled.get_or_init(|| self.build().ok()).as_ref()
+    }
+
+    /// A regex compiled at once, for callers outside rule loading.
+    pub(crate) fn compiled(source: &str) -> Self {
+        let lazy = Self::new(source, false);
+        let _ = lazy.get();
+        lazy
     }
 }
 
@@ -154,7 +185,7 @@ impl CLog {
 pub(crate) struct CProbe {
     pub spec: model::ProbeSelector,
     pub url: Option<GlobMatcher>,
-    pub regex: Option<Regex>,
+    pub regex: Option<LazyRegex>,
 }
 
 #[derive(Debug, Clone)]
@@ -162,7 +193,7 @@ pub(crate) struct CText {
     pub spec: model::TextSelector,
     pub file: Option<GlobMatcher>,
     /// Built in multi-line mode: it tests whole files (to skip them) and single lines alike.
-    pub regex: Regex,
+    pub regex: LazyRegex,
 }
 
 /// Reads the rule files of `source` (file name, content), sorted by name.
@@ -214,14 +245,26 @@ fn read_bounded(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
 }
 
-/// Loads, validates and compiles every rule of `source`. All errors of all files come back together.
+/// Loads and validates every rule of `source`; regexes are compiled on first
+/// use. All errors of all files come back together.
 pub fn load(source: &RuleSource) -> Result<RuleSet, Vec<RuleError>> {
     let files = read_sources(source)?;
     load_files(&files)
 }
 
+/// Like [`load`], but every regex is compiled now, so that one too large to
+/// compile is reported with its file and line (`rules lint`).
+pub fn load_checked(source: &RuleSource) -> Result<RuleSet, Vec<RuleError>> {
+    let files = read_sources(source)?;
+    load_files_with(&files, true)
+}
+
 /// Loads rules from (file name, content) pairs.
 pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>> {
+    load_files_with(files, false)
+}
+
+fn load_files_with(files: &[(String, String)], eager: bool) -> Result<RuleSet, Vec<RuleError>> {
     let mut errors = Vec::new();
     let mut specs: Vec<(String, String, RuleFile)> = Vec::new();
     for (file, text) in files {
@@ -276,6 +319,7 @@ pub fn load_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>>
                 .map(str::to_string)
                 .collect(),
             env: &env,
+            eager,
         };
         if let Some(first) = seen.insert(spec.id.as_str(), file.as_str()) {
             v.error(
@@ -380,6 +424,8 @@ struct Validator<'a> {
     captured: HashSet<String>,
     /// The environment rule texts render in, to check them.
     env: &'a minijinja::Environment<'static>,
+    /// Compile every regex now (for `rules lint`), not on first use.
+    eager: bool,
 }
 
 impl Validator<'_> {
@@ -522,6 +568,20 @@ impl Validator<'_> {
         }
     }
 
+    /// Compiles a log regex as the log scan does (over bytes); reports an error if it cannot.
+    fn log_regex_compiles(&mut self, at: &str, source: &str) -> bool {
+        match regex::bytes::RegexBuilder::new(source)
+            .size_limit(64 << 20)
+            .build()
+        {
+            Ok(_) => true,
+            Err(e) => {
+                self.error(at, format!("invalid regex: {e}"), None);
+                false
+            }
+        }
+    }
+
     /// Checks a regex's syntax without compiling it (log regexes are compiled
     /// once, together, into the scanning set) and records its named groups.
     fn check_regex(&mut self, at: &str, pattern: &str) -> bool {
@@ -544,30 +604,31 @@ impl Validator<'_> {
         }
     }
 
-    fn regex(&mut self, at: &str, pattern: &str) -> Option<Regex> {
+    fn regex(&mut self, at: &str, pattern: &str) -> Option<LazyRegex> {
         self.build_regex(at, pattern, false)
     }
 
-    fn regex_multi_line(&mut self, at: &str, pattern: &str) -> Option<Regex> {
+    fn regex_multi_line(&mut self, at: &str, pattern: &str) -> Option<LazyRegex> {
         self.build_regex(at, pattern, true)
     }
 
-    fn build_regex(&mut self, at: &str, pattern: &str, multi_line: bool) -> Option<Regex> {
-        match regex::RegexBuilder::new(pattern)
-            .multi_line(multi_line)
-            .size_limit(8 << 20)
-            .build()
-        {
-            Ok(r) => {
-                self.captured
-                    .extend(r.capture_names().flatten().map(str::to_string));
-                Some(r)
-            }
-            Err(e) => {
-                self.error(at, format!("invalid regex: {e}"), None);
-                None
+    fn build_regex(&mut self, at: &str, pattern: &str, multi_line: bool) -> Option<LazyRegex> {
+        if !self.check_regex(at, pattern) {
+            return None;
+        }
+        let lazy = LazyRegex::new(pattern, multi_line);
+        if self.eager {
+            match lazy.build() {
+                Ok(r) => {
+                    let _ = lazy.compiled.set(Some(r));
+                }
+                Err(e) => {
+                    self.error(at, format!("invalid regex: {e}"), None);
+                    return None;
+                }
             }
         }
+        Some(lazy)
     }
 
     fn compile(&mut self, cond: &Condition, at: &str) -> Compiled {
@@ -646,18 +707,21 @@ impl Validator<'_> {
             let container = self.glob(&format!("{at}.container"), l.container.as_ref());
             let checked = match &l.regex {
                 Some(source) => self
-                    .check_regex(&format!("{at}.regex"), source)
-                    .then(|| Some(self.pattern_index(source))),
-                None => Some(None),
+                    .regex(&format!("{at}.regex"), source)
+                    .filter(|_| {
+                        !self.eager || self.log_regex_compiles(&format!("{at}.regex"), source)
+                    })
+                    .map(|regex| (Some(self.pattern_index(source)), Some(regex))),
+                None => Some((None, None)),
             };
-            if let Some(pattern) = checked {
+            if let Some((pattern, regex)) = checked {
                 out.log = Some(CLog {
                     spec: l.clone(),
                     pod,
                     namespace,
                     container,
                     pattern,
-                    regex: std::sync::OnceLock::new(),
+                    regex,
                 });
             }
         }
@@ -706,4 +770,53 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, c)| *d <= 3.max(c.len() / 4))
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule_with(selector: &str) -> Vec<(String, String)> {
+        vec![(
+            "rules/big.yaml".to_string(),
+            format!(
+                "id: big\nseverity: warning\ntitle: {{en: t, zh: 标题}}\nmatch:\n  {selector}\nsummary: {{en: s, zh: 说明}}\nremediation: {{en: r, zh: 处理}}\n"
+            ),
+        )]
+    }
+
+    #[test]
+    fn regexes_compile_on_first_use_and_lint_compiles_them_at_load() {
+        // Valid syntax, but far beyond the size limit once compiled.
+        let huge = r"\w{200}\w{200}\w{200}";
+        for selector in [
+            format!("text:\n    regex: '{huge}'"),
+            format!("log:\n    regex: '{huge}'"),
+            format!("probe:\n    regex: '{huge}'"),
+        ] {
+            let files = rule_with(&selector);
+            let lazy = load_files(&files);
+            assert!(lazy.is_ok(), "loading does not compile: {selector}");
+            let errors = load_files_with(&files, true).expect_err("lint compiles");
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].file, "rules/big.yaml");
+            assert_eq!(errors[0].line, 6, "{}", errors[0].message);
+            assert!(
+                errors[0].message.contains("invalid regex"),
+                "{}",
+                errors[0].message
+            );
+        }
+        // A syntax error is reported either way.
+        let files = rule_with("text:\n    regex: 'a(b'");
+        assert!(load_files(&files).is_err());
+    }
+
+    #[test]
+    fn a_lazy_regex_too_big_to_compile_never_matches() {
+        let lazy = LazyRegex::new(r"\w{200}\w{200}\w{200}", false);
+        assert!(lazy.get().is_none());
+        let ok = LazyRegex::new("x(?P<v>y)", true);
+        assert!(ok.get().is_some_and(|r| r.is_match("xy")));
+    }
 }
