@@ -138,26 +138,26 @@ pub fn node_summaries(store: &FactStore) -> Vec<Object> {
                 value: Value::Bool(v),
             };
             let mut fields = vec![
-                ("kind".to_string(), s("NodeSummary")),
+                ("kind".into(), s("NodeSummary")),
                 (
-                    "metadata".to_string(),
+                    "metadata".into(),
                     Node {
                         line,
-                        value: Value::Map(vec![("name".to_string(), s(&name))]),
+                        value: Value::Map(vec![("name".into(), s(&name))]),
                     },
                 ),
-                ("controlPlane".to_string(), b(seen.control_plane)),
-                ("controlPlaneBecause".to_string(), s(&seen.why.join(", "))),
-                ("kubeProxy".to_string(), b(seen.kube_proxy)),
+                ("controlPlane".into(), b(seen.control_plane)),
+                ("controlPlaneBecause".into(), s(&seen.why.join(", "))),
+                ("kubeProxy".into(), b(seen.kube_proxy)),
                 (
-                    "kubeProxyElsewhere".to_string(),
+                    "kubeProxyElsewhere".into(),
                     b(kube_proxy_anywhere && !seen.kube_proxy),
                 ),
-                ("cni".to_string(), b(seen.cni)),
-                ("metricsServer".to_string(), b(seen.metrics_server)),
-                ("probeHost".to_string(), b(seen.probe_host)),
+                ("cni".into(), b(seen.cni)),
+                ("metricsServer".into(), b(seen.metrics_server)),
+                ("probeHost".into(), b(seen.probe_host)),
                 (
-                    "pods".to_string(),
+                    "pods".into(),
                     Node {
                         line,
                         value: Value::Number(seen.pods.to_string()),
@@ -165,7 +165,7 @@ pub fn node_summaries(store: &FactStore) -> Vec<Object> {
                 ),
             ];
             if let Some(ip) = &seen.internal_ip {
-                fields.push(("internalIP".to_string(), s(ip)));
+                fields.push(("internalIP".into(), s(ip)));
             }
             Object {
                 kind: "NodeSummary".into(),

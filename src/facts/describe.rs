@@ -42,7 +42,7 @@
 //! `Node.line` is the 1-based line of the key (of the first entry for `Seq`
 //! items, of the row for table rows).
 
-use super::tree::{Node, Value};
+use super::tree::{Key, Node, Value};
 use std::collections::HashSet;
 
 /// Maximum nesting depth converted into nested maps.
@@ -384,7 +384,7 @@ fn parse_table(children: &[Rec], header: usize, first_row: usize) -> Vec<Node> {
             let map = keys
                 .iter()
                 .zip(cells)
-                .map(|(k, c)| (k.clone(), node(r.line, Value::String(c))))
+                .map(|(k, c)| (Key::from(k.as_str()), node(r.line, Value::String(c))))
                 .collect();
             node(r.line, Value::Map(map))
         })
@@ -454,21 +454,21 @@ fn labels_map(rec: &Rec, children: &[Rec]) -> Value {
                 continue;
             }
             let (k, v) = item.split_once('=').unwrap_or((item, ""));
-            map.push((k.to_string(), node(line, Value::String(v.to_string()))));
+            map.push((k.into(), node(line, Value::String(v.to_string()))));
         }
     }
     Value::Map(map)
 }
 
 fn annotations_map(rec: &Rec, children: &[Rec]) -> Value {
-    let mut map: Vec<(String, Node)> = Vec::new();
+    let mut map: Vec<(Key, Node)> = Vec::new();
     let inline = rec.key.map_or("", |(_, v)| v);
     let item_indent = if inline.is_empty() {
         children.first().map_or(0, |c| c.indent)
     } else {
         rec.val_col
     };
-    let add = |line: u32, indent: usize, text: &str, map: &mut Vec<(String, Node)>| {
+    let add = |line: u32, indent: usize, text: &str, map: &mut Vec<(Key, Node)>| {
         if text == "<none>" {
             return;
         }
@@ -481,9 +481,7 @@ fn annotations_map(rec: &Rec, children: &[Rec]) -> Value {
             None
         };
         match (new_item, map.last_mut()) {
-            (Some((k, v)), _) => {
-                map.push((k.to_string(), node(line, Value::String(v.to_string()))))
-            }
+            (Some((k, v)), _) => map.push((k.into(), node(line, Value::String(v.to_string())))),
             (
                 None,
                 Some((
@@ -546,12 +544,13 @@ fn build_entry(rec: &Rec, children: &[Rec], depth: usize) -> Node {
                 }
                 Value::String(s)
             } else {
-                let mut map = vec![("value".to_string(), node(rec.line, scalar(value)))];
+                let mut map: Vec<(Key, Node)> =
+                    vec![("value".into(), node(rec.line, scalar(value)))];
                 match build_children(children, key, depth + 1) {
                     Value::Map(entries) => map.extend(entries),
                     other => {
                         let line = children.first().map_or(rec.line, |c| c.line);
-                        map.push(("items".to_string(), node(line, other)));
+                        map.push(("items".into(), node(line, other)));
                     }
                 }
                 Value::Map(map)
@@ -596,8 +595,8 @@ fn build_children(recs: &[Rec], section: &str, depth: usize) -> Value {
         return Value::Seq(items);
     }
     let verbatim = VERBATIM_CHILDREN.contains(&section);
-    let mut groups: Vec<Vec<(String, Node)>> = Vec::new();
-    let mut cur: Vec<(String, Node)> = Vec::new();
+    let mut groups: Vec<Vec<(Key, Node)>> = Vec::new();
+    let mut cur: Vec<(Key, Node)> = Vec::new();
     let mut names: HashSet<String> = HashSet::new();
     let mut i = 0;
     while let Some(r) = recs.get(i) {
@@ -611,7 +610,7 @@ fn build_children(recs: &[Rec], section: &str, depth: usize) -> Value {
                     names.clear();
                     names.insert(name.clone());
                 }
-                cur.push((name, build_entry(r, children, depth)));
+                cur.push((name.into(), build_entry(r, children, depth)));
             }
             None => {
                 // Stray text at this level: continuation of the previous value.
@@ -648,9 +647,9 @@ fn build_children(recs: &[Rec], section: &str, depth: usize) -> Value {
 
 /// Append `entries` to the map under `key`, creating it (or wrapping a scalar
 /// already there as `"value"`) when needed.
-fn push_into(map: &mut Vec<(String, Node)>, key: &str, line: u32, entries: Vec<(String, Node)>) {
+fn push_into(map: &mut Vec<(Key, Node)>, key: &str, line: u32, entries: Vec<(Key, Node)>) {
     if !map.iter().any(|(k, _)| k == key) {
-        map.push((key.to_string(), node(line, Value::Map(Vec::new()))));
+        map.push((key.into(), node(line, Value::Map(Vec::new()))));
     }
     if let Some((_, slot)) = map.iter_mut().find(|(k, _)| k == key) {
         if !matches!(slot.value, Value::Map(_)) {
@@ -658,7 +657,7 @@ fn push_into(map: &mut Vec<(String, Node)>, key: &str, line: u32, entries: Vec<(
             if let Value::Map(m) = &mut slot.value
                 && old != Value::Null
             {
-                m.push(("value".to_string(), node(slot.line, old)));
+                m.push(("value".into(), node(slot.line, old)));
             }
         }
         if let Value::Map(m) = &mut slot.value {
@@ -667,11 +666,11 @@ fn push_into(map: &mut Vec<(String, Node)>, key: &str, line: u32, entries: Vec<(
     }
 }
 
-fn get<'v>(map: &'v [(String, Node)], key: &str) -> Option<&'v Value> {
+fn get<'v>(map: &'v [(Key, Node)], key: &str) -> Option<&'v Value> {
     map.iter().find(|(k, _)| k == key).map(|(_, n)| &n.value)
 }
 
-fn infer_kind(top: &[&str], object: &[(String, Node)]) -> Option<String> {
+fn infer_kind(top: &[&str], object: &[(Key, Node)]) -> Option<String> {
     let has = |k: &str| top.contains(&k);
     let spec_has = |k: &str| match get(object, "spec") {
         Some(Value::Map(m)) => get(m, k).is_some(),
@@ -699,7 +698,7 @@ fn infer_kind(top: &[&str], object: &[(String, Node)]) -> Option<String> {
 
 fn build_block(recs: &[Rec]) -> Option<Described> {
     let first = recs.first()?;
-    let mut object: Vec<(String, Node)> = Vec::new();
+    let mut object: Vec<(Key, Node)> = Vec::new();
     let mut events = Vec::new();
     let mut kind = None;
     let mut top_keys: Vec<&str> = Vec::new();
@@ -720,19 +719,14 @@ fn build_block(recs: &[Rec]) -> Option<Described> {
         };
         if let Some(mk) = meta_key {
             let entry = build_entry(r, children, 0);
-            push_into(
-                &mut object,
-                "metadata",
-                r.line,
-                vec![(mk.to_string(), entry)],
-            );
+            push_into(&mut object, "metadata", r.line, vec![(mk.into(), entry)]);
             continue;
         }
         match key {
             "Events" => events = parse_events(children),
             "Kind" => {
                 kind = Some(value.to_string()).filter(|s| !s.is_empty());
-                object.push(("kind".to_string(), build_entry(r, children, 0)));
+                object.push(("kind".into(), build_entry(r, children, 0)));
             }
             "Metadata" => {
                 if let Value::Map(m) = build_children(children, key, 0) {
@@ -741,19 +735,14 @@ fn build_block(recs: &[Rec]) -> Option<Described> {
             }
             "Status" if children.is_empty() => {
                 let n = node(r.line, scalar(value));
-                push_into(
-                    &mut object,
-                    "status",
-                    r.line,
-                    vec![("phase".to_string(), n)],
-                );
+                push_into(&mut object, "status", r.line, vec![("phase".into(), n)]);
             }
             "Status" | "Spec" => {
                 let name = camel(key);
                 let built = build_entry(r, children, 0);
                 match built.value {
                     Value::Map(m) => push_into(&mut object, &name, r.line, m),
-                    other => object.push((name, node(r.line, other))),
+                    other => object.push((name.into(), node(r.line, other))),
                 }
             }
             "Conditions" => {
@@ -762,10 +751,10 @@ fn build_block(recs: &[Rec]) -> Option<Described> {
                     &mut object,
                     "status",
                     r.line,
-                    vec![("conditions".to_string(), n)],
+                    vec![("conditions".into(), n)],
                 );
             }
-            _ => object.push((camel(key), build_entry(r, children, 0))),
+            _ => object.push((camel(key).into(), build_entry(r, children, 0))),
         }
     }
     let text_of = |k: &str| -> Option<String> {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use serde::Serialize;
@@ -68,7 +68,6 @@ impl LazyBytesRegex {
             .get_or_init(|| {
                 regex::bytes::RegexBuilder::new(&self.source)
                     .size_limit(64 << 20)
-                    .dfa_size_limit(16 << 20)
                     .build()
             })
             .as_ref()
@@ -112,9 +111,12 @@ impl LogPatterns {
             o.sort_unstable();
             o.dedup();
         }
+        // Teddy (SIMD) does the scanning; the automaton only confirms its rare candidates,
+        // so the compact NFA is enough and costs a fraction of a DFA's memory.
         let automaton = |kind: MatchKind| {
             AhoCorasickBuilder::new()
                 .match_kind(kind)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&literals)
                 .map_err(|e| regex::Error::Syntax(e.to_string()))
         };

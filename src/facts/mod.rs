@@ -249,8 +249,8 @@ enum Chunk {
 
 /// Bytes of a log sent to the scanner at once.
 const CHUNK_BYTES: usize = 1 << 20;
-/// Chunks in flight between the threads (bounds memory to about 16 MiB).
-const CHUNKS_IN_FLIGHT: usize = 16;
+/// Chunks in flight between the threads (bounds memory to about 4 MiB).
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Runs one read of a bundle with logs scanned on a second thread, so that
 /// decompression and pattern matching overlap.

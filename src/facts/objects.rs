@@ -5,7 +5,7 @@
 //! a missing `kind` is taken from the layout's hint (the folder name).
 
 use super::table::Table;
-use super::tree::{Node, Value};
+use super::tree::{Key, Node, Value};
 use super::{Object, Origin};
 
 /// Objects in one parsed document. `hint` is the kind the layout expects here.
@@ -160,7 +160,7 @@ fn map(line: u32, entries: Vec<(&str, Node)>) -> Node {
         value: Value::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
+                .map(|(k, v)| (Key::from(k), v))
                 .collect(),
         ),
     }
@@ -336,7 +336,10 @@ pub fn from_table(table: &Table, kind: &str, source: &str) -> Vec<Object> {
                     let mut labels = Vec::new();
                     if let Some(roles) = present(cell("ROLES")) {
                         for role in roles.split(',') {
-                            labels.push((format!("node-role.kubernetes.io/{role}"), s(line, "")));
+                            labels.push((
+                                Key::from(format!("node-role.kubernetes.io/{role}")),
+                                s(line, ""),
+                            ));
                         }
                     }
                     top.push(("status", map(line, status)));
@@ -349,7 +352,7 @@ pub fn from_table(table: &Table, kind: &str, source: &str) -> Vec<Object> {
                     )) = top.iter_mut().find(|(k, _)| *k == "metadata")
                     {
                         md.push((
-                            "labels".to_string(),
+                            "labels".into(),
                             Node {
                                 line,
                                 value: Value::Map(labels),

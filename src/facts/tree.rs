@@ -25,6 +25,10 @@ pub struct Node {
     pub value: Value,
 }
 
+/// A mapping key: most are short (`name`, `namespace`, `lastTransitionTime`) and are stored
+/// inline, without an allocation of their own.
+pub type Key = compact_str::CompactString;
+
 /// The content of a [`Node`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -39,7 +43,7 @@ pub enum Value {
     /// A sequence.
     Seq(Vec<Node>),
     /// Keys in document order; non-string YAML keys are stringified.
-    Map(Vec<(String, Node)>),
+    Map(Vec<(Key, Node)>),
 }
 
 /// Bounds that keep hostile input from exhausting memory or stack.
@@ -112,8 +116,8 @@ enum JsonFrame {
     },
     Map {
         line: u32,
-        entries: Vec<(String, Node)>,
-        key: String,
+        entries: Vec<(Key, Node)>,
+        key: Key,
     },
 }
 
@@ -127,7 +131,7 @@ struct JsonParser<'a> {
     limits: Limits,
 }
 
-impl JsonParser<'_> {
+impl<'a> JsonParser<'a> {
     fn error(&self, message: impl Into<String>) -> ParseError {
         // Columns are counted in characters only here, on the error path, to keep the hot loop
         // byte-based.
@@ -188,12 +192,12 @@ impl JsonParser<'_> {
     }
 
     /// Reads `"key"` and the following `:`, leaving the cursor at the value.
-    fn parse_key(&mut self) -> Result<String, ParseError> {
+    fn parse_key(&mut self) -> Result<Key, ParseError> {
         self.skip_ws();
         if self.peek() != Some(b'"') {
             return Err(self.unexpected("a string key"));
         }
-        let key = self.parse_string()?;
+        let key = Key::from(self.parse_string_cow()?.as_ref());
         self.skip_ws();
         self.expect(b':', "':'")?;
         Ok(key)
@@ -299,15 +303,24 @@ impl JsonParser<'_> {
                         }
                     }
                 }
+                // Containers are kept for the whole analysis: no spare capacity.
                 done = match stack.pop() {
-                    Some(JsonFrame::Seq { line, items }) => Node {
-                        line,
-                        value: Value::Seq(items),
-                    },
-                    Some(JsonFrame::Map { line, entries, .. }) => Node {
-                        line,
-                        value: Value::Map(entries),
-                    },
+                    Some(JsonFrame::Seq { line, mut items }) => {
+                        items.shrink_to_fit();
+                        Node {
+                            line,
+                            value: Value::Seq(items),
+                        }
+                    }
+                    Some(JsonFrame::Map {
+                        line, mut entries, ..
+                    }) => {
+                        entries.shrink_to_fit();
+                        Node {
+                            line,
+                            value: Value::Map(entries),
+                        }
+                    }
                     None => return Err(self.error("internal error: container stack empty")),
                 };
             }
@@ -369,6 +382,11 @@ impl JsonParser<'_> {
     /// Cursor on the opening quote. Strings without escapes (nearly all of them) are copied with
     /// a single allocation.
     fn parse_string(&mut self) -> Result<String, ParseError> {
+        self.parse_string_cow().map(std::borrow::Cow::into_owned)
+    }
+
+    /// [`Self::parse_string`] without a copy when the string has no escapes.
+    fn parse_string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, ParseError> {
         self.pos += 1;
         let mut run_start = self.pos;
         let mut out: Option<String> = None;
@@ -382,10 +400,10 @@ impl JsonParser<'_> {
                         .ok_or_else(|| self.error("internal error: string slice"))?;
                     self.pos += 1;
                     return Ok(match out {
-                        None => tail.to_owned(),
+                        None => std::borrow::Cow::Borrowed(tail),
                         Some(mut s) => {
                             s.push_str(tail);
-                            s
+                            std::borrow::Cow::Owned(s)
                         }
                     });
                 }
@@ -512,7 +530,7 @@ struct YamlFrame {
 enum YamlFrameKind {
     Seq(Vec<Node>),
     Map {
-        entries: Vec<(String, Node)>,
+        entries: Vec<(Key, Node)>,
         /// Key waiting for its value, with the key's line.
         key: Option<(String, u32)>,
     },
@@ -726,9 +744,16 @@ impl<'a> YamlBuilder<'a> {
             .stack
             .pop()
             .ok_or_else(|| marker_error(mark, "unbalanced end of collection"))?;
+        // Containers are kept for the whole analysis: no spare capacity.
         let value = match frame.kind {
-            YamlFrameKind::Seq(items) => Value::Seq(items),
-            YamlFrameKind::Map { entries, .. } => Value::Map(entries),
+            YamlFrameKind::Seq(mut items) => {
+                items.shrink_to_fit();
+                Value::Seq(items)
+            }
+            YamlFrameKind::Map { mut entries, .. } => {
+                entries.shrink_to_fit();
+                Value::Map(entries)
+            }
         };
         let size = self.nodes - frame.nodes_before;
         let node = Node {
@@ -775,7 +800,7 @@ impl<'a> YamlBuilder<'a> {
                 }
                 Some((k, line)) => {
                     node.line = line;
-                    entries.push((k, node));
+                    entries.push((k.into(), node));
                 }
             },
         }
@@ -872,7 +897,7 @@ impl Node {
     }
 
     /// Entries of a `Map` node, in document order, duplicates included.
-    pub fn as_map(&self) -> Option<&[(String, Node)]> {
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
         match &self.value {
             Value::Map(entries) => Some(entries),
             _ => None,
@@ -905,7 +930,7 @@ impl Node {
             Value::Map(entries) => J::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
                     .collect(),
             ),
         }
@@ -1299,7 +1324,7 @@ status:
         assert_eq!(json(" true ").value, Value::Bool(true));
         assert_eq!(json("-0.5E+3").value, Value::Number("-0.5E+3".into()));
         assert_eq!(json("[]").as_seq().map(<[Node]>::len), Some(0));
-        assert_eq!(json("{}").as_map().map(<[(String, Node)]>::len), Some(0));
+        assert_eq!(json("{}").as_map().map(<[(Key, Node)]>::len), Some(0));
     }
 
     #[test]

@@ -118,7 +118,8 @@ impl Hit {
 /// Read-only context of one evaluation.
 pub(crate) struct Ctx<'a> {
     pub facts: &'a FactStore,
-    texts: HashMap<&'a str, Vec<&'a str>>,
+    /// Buffered files by path, each split into lines on the first excerpt taken from it.
+    texts: HashMap<&'a str, (&'a str, std::sync::OnceLock<Vec<&'a str>>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -126,7 +127,12 @@ impl<'a> Ctx<'a> {
         let texts = facts
             .texts
             .iter()
-            .map(|t| (t.source.as_str(), t.text.lines().collect()))
+            .map(|t| {
+                (
+                    t.source.as_str(),
+                    (t.text.as_str(), std::sync::OnceLock::new()),
+                )
+            })
             .collect();
         Self { facts, texts }
     }
@@ -134,7 +140,8 @@ impl<'a> Ctx<'a> {
     /// The lines of a buffered file starting at `line`: the line itself plus
     /// following lines indented deeper (a folded YAML value), bounded.
     fn excerpt(&self, source: &str, line: u32) -> Option<String> {
-        let lines = self.texts.get(source)?;
+        let (text, split) = self.texts.get(source)?;
+        let lines = split.get_or_init(|| text.lines().collect());
         let first = *lines.get((line as usize).checked_sub(1)?)?;
         let indent = first.len() - first.trim_start().len();
         let mut out = vec![first];

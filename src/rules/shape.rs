@@ -163,7 +163,7 @@ impl Ctx<'_> {
                     let known: Vec<&str> = props.keys().map(String::as_str).collect();
                     for (key, value) in entries {
                         let child_at = join(at, key);
-                        match props.get(key) {
+                        match props.get(key.as_str()) {
                             Some(s) => self.check(value, s, &child_at),
                             None if closed => self.push(
                                 value.line,
