@@ -150,7 +150,7 @@ SIZES=(1MB 100MiB 1GiB)
 declare -A B
 for s in "${SIZES[@]}"; do B[$s]="$(bundle "$s" 1)"; done
 MULTI=()
-for seed in 1 2 3 4; do MULTI+=("$(bundle 100MiB "$seed")"); done
+for seed in 1 2 3 4 5 6 7 8; do MULTI+=("$(bundle 100MiB "$seed")"); done
 mkdir -p "$WORK/emptyrules"
 
 # --- measurement --------------------------------------------------------------------------
@@ -190,7 +190,7 @@ export -f analyze_all analyze_norules floor extract_grep
 export BIN WORK
 
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
-echo "measuring: ${SIZES[*]}, $RUNS runs each, plus 4 x 100 MiB in one invocation..." >&2
+echo "measuring: ${SIZES[*]}, $RUNS runs each, plus 8 x 100 MiB in one invocation..." >&2
 for s in "${SIZES[@]}"; do
   f="${B[$s]}"
   for ((r = 1; r <= RUNS; r++)); do
@@ -205,7 +205,7 @@ for s in "${SIZES[@]}"; do
   cp "$WORK/out/report.json" "$WORK/report-$s.json"
 done
 for ((r = 1; r <= RUNS; r++)); do
-  echo "  4 bundles run $r/$RUNS" >&2
+  echo "  8 bundles run $r/$RUNS" >&2
   # One core: the whole process (reader, scanner and analysis threads) pinned to CPU 0.
   run multi-1 taskset -c 0 "$BIN" analyze "${MULTI[@]}" --format json --jobs 1
   run multi-n "$BIN" analyze "${MULTI[@]}" --format json
@@ -240,7 +240,7 @@ for s in "${SIZES[@]}"; do
 done
 m1=$(median multi-1 1); mn=$(median multi-n 1)
 echo
-echo "4 x 100 MiB bundles in one invocation (--format json): one core (taskset -c 0, --jobs 1) ${m1} s, all $(nproc) cores ${mn} s;" \
+echo "8 x 100 MiB bundles in one invocation (--format json): one core (taskset -c 0, --jobs 1) ${m1} s, all $(nproc) cores ${mn} s;" \
   "throughput $(nproc) cores / 1 core = $(ratio "$m1" "$mn")x; CPU s $(median multi-1 3) / $(median multi-n 3); peak RSS $(mib "$(median multi-1 2)") / $(mib "$(median multi-n 2)") MiB"
 echo
 echo "sanity: findings per bundle (20 failure lines each), grep -E matching lines:"
@@ -270,5 +270,5 @@ for s in "${SIZES[@]}"; do
   check "$s peak RSS MiB" "$(mib "$(median "analyze-$s" 2)")" "<=" 150
 done
 [ -s "$WORK/analyze-1MB" ] && check "1 MB end to end, s" "$(median analyze-1MB 1)" "<=" 0.15
-check "4 bundles, $(nproc) cores vs 1 core throughput" "$(ratio "$m1" "$mn")" ">=" 1.8
+check "8 bundles, $(nproc) cores vs 1 core throughput" "$(ratio "$m1" "$mn")" ">=" 1.8
 exit $status

@@ -992,3 +992,42 @@ fn a_bundle_named_twice_is_analyzed_once() {
     assert_eq!(v["bundle"]["path"], SEED);
     assert!(stderr(&o).is_empty(), "no queue summary for one bundle");
 }
+
+#[test]
+fn lint_notes_a_log_regex_without_fixed_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    let log_rule = |id: &str, regex: &str| {
+        format!(
+            "id: {id}\nseverity: warning\ntitle: {{en: t, zh: 标题}}\nmatch:\n  log:\n    regex: '{regex}'\nsummary: {{en: s, zh: 说明}}\nremediation: {{en: r, zh: 处理}}\n"
+        )
+    };
+    std::fs::write(
+        rules.join("slow.yaml"),
+        log_rule("slow", r"\d{4}-\d{2} [A-Z]\w+"),
+    )
+    .expect("write");
+    std::fs::write(
+        rules.join("fast.yaml"),
+        log_rule("fast", r"x509: certificate (?:expired|invalid)"),
+    )
+    .expect("write");
+    let o = bd(&[
+        "rules",
+        "lint",
+        rules.to_str().expect("utf-8"),
+        "--fixtures",
+        "does-not-exist",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "a note is not a problem: {err}");
+    assert!(
+        stdout(&o).contains("2 rules, no problems"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(err.contains("note: rule `slow`"), "{err}");
+    assert!(err.contains("slow.yaml"), "{err}");
+    assert!(!err.contains("rule `fast`"), "{err}");
+}

@@ -543,6 +543,17 @@ fn lint(dir: Option<&PathBuf>, fixtures: &Path) -> anyhow::Result<ExitCode> {
     match rules::load_checked(&source) {
         Ok(set) => {
             count = set.rules.len();
+            // Not a problem, but slow on big bundles: say so.
+            for rule in &set.rules {
+                for regex in rule.log_regexes() {
+                    if set.patterns.is_unfiltered(regex) {
+                        eprintln!(
+                            "{}: note: rule `{}`: log regex `{regex}` has no fixed text of 3+ characters that every match contains, so it is tried on every block of every log (slower on big bundles); see docs/rule-authoring.md",
+                            rule.file, rule.spec.id
+                        );
+                    }
+                }
+            }
             if fixtures.is_dir() {
                 let cases = testing::discover(fixtures).unwrap_or_default();
                 for rule in &set.rules {

@@ -220,6 +220,13 @@ impl LogPatterns {
         self.regexes.iter().map(|r| r.source.as_str())
     }
 
+    /// True when `source` is one of the patterns and has no literal for the prefilter.
+    pub fn is_unfiltered(&self, source: &str) -> bool {
+        self.unfiltered_ids
+            .iter()
+            .any(|&i| self.regexes.get(i).is_some_and(|r| r.source == source))
+    }
+
     /// Number of patterns checked block by block because they have no usable literal.
     pub fn unfiltered_len(&self) -> usize {
         self.unfiltered_ids.len()

@@ -82,6 +82,32 @@ pub struct Rule {
     pub(crate) context: Vec<Compiled>,
 }
 
+impl Rule {
+    /// The regexes of the rule's `log` selectors, in file order.
+    pub fn log_regexes(&self) -> Vec<&str> {
+        fn walk<'c>(c: &'c Compiled, out: &mut Vec<&'c str>) {
+            if let Some(l) = &c.log
+                && let Some(r) = &l.spec.regex
+            {
+                out.push(r);
+            }
+            for child in c.all.iter().chain(&c.any).chain(&c.not) {
+                walk(child, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.matcher, &mut out);
+        for (_, c) in &self.severity_when {
+            walk(c, &mut out);
+        }
+        for c in &self.context {
+            walk(c, &mut out);
+        }
+        out.dedup();
+        out
+    }
+}
+
 /// All loaded rules plus the combined log patterns.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
