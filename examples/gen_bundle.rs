@@ -33,8 +33,10 @@ const MTIME: u64 = 1_715_941_443;
 const MAX_LOG: u64 = 48 << 20;
 
 const USAGE: &str = "usage: gen_bundle --size SIZE --out PATH [--seed N] [--failures N] \
-[--failure-ids id,id] [--signatures FILE] [--level 0-9]
+[--failure-ids id,id] [--signatures FILE] [--level 0-9] [--cluster-size SIZE]
   SIZE: bytes of file content, e.g. 1MB, 100MiB, 1GiB, 2GiB (KB/MB/GB decimal, KiB/MiB/GiB binary)
+  --cluster-size   the cluster (namespaces, nodes, pods, objects) of a bundle of this size; the rest
+                   of --size is logs. Default: --size (bigger bundles come from bigger clusters)
   --failures N     metrics-server failure lines (verbatim evidence) in the metrics-server log; default 20
   --failure-ids    only evidence of these signature ids (comma-separated)
   --signatures     signature catalogue; default ../shared/signatures/metrics-server.yaml
@@ -49,6 +51,7 @@ fn main() {
 
 struct Args {
     size: u64,
+    cluster_size: Option<u64>,
     out: PathBuf,
     seed: u64,
     failures: usize,
@@ -79,6 +82,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 fn parse_args() -> Result<Args, String> {
     let mut size = None;
+    let mut cluster_size = None;
     let mut out = None;
     let mut seed = 1u64;
     let mut failures = 20usize;
@@ -106,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
         };
         match key.as_str() {
             "--size" => size = Some(parse_size(&val()?)?),
+            "--cluster-size" => cluster_size = Some(parse_size(&val()?)?),
             "--out" | "-o" => out = Some(PathBuf::from(val()?)),
             "--seed" => seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--failures" => failures = val()?.parse().map_err(|e| format!("--failures: {e}"))?,
@@ -119,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
     }
     Ok(Args {
         size: size.ok_or_else(|| format!("--size is required\n{USAGE}"))?,
+        cluster_size,
         out: out.ok_or_else(|| format!("--out is required\n{USAGE}"))?,
         seed,
         failures,
@@ -1726,7 +1732,7 @@ fn run() -> Result<(), String> {
     let args = parse_args()?;
     let started = Instant::now();
     let mut rng = Rng::new(args.seed);
-    let cluster = build_cluster(&mut rng, args.size);
+    let cluster = build_cluster(&mut rng, args.cluster_size.unwrap_or(args.size));
 
     let mut catalogue = load_failures(&args);
     if args.failures > 0 && catalogue.is_empty() {

@@ -136,11 +136,11 @@ DROPPED="$(paste -sd' ' "$WORK/patterns.dropped" 2>/dev/null || true)"
 
 # --- bundles ------------------------------------------------------------------------------
 GEN_KEY="$( (cat examples/gen_bundle.rs; ls ../shared/signatures/metrics-server.yaml 2>/dev/null && cat ../shared/signatures/metrics-server.yaml) | cksum | cut -d' ' -f1)"
-bundle() { # size seed -> path (generated once, cached)
-  local f="$CACHE/bundle-$1-s$2-f20-$GEN_KEY.tgz"
+bundle() { # size seed [cluster-size] -> path (generated once, cached)
+  local f="$CACHE/bundle-$1${3:+-c$3}-s$2-f20-$GEN_KEY.tgz"
   if [ ! -s "$f" ]; then
-    echo "generating $1 (seed $2)..." >&2
-    "$GEN" --size "$1" --seed "$2" --failures 20 --out "$f" >&2
+    echo "generating $1${3:+ (cluster of $3)} (seed $2)..." >&2
+    "$GEN" --size "$1" ${3:+--cluster-size "$3"} --seed "$2" --failures 20 --out "$f" >&2
   fi
   echo "$f"
 }
@@ -149,6 +149,11 @@ SIZES=(1MB 100MiB 1GiB)
 [ -n "$SIZES_ARG" ] && read -r -a SIZES <<< "$SIZES_ARG"
 declare -A B
 for s in "${SIZES[@]}"; do B[$s]="$(bundle "$s" 1)"; done
+# Logs only: the largest size, but the cluster (objects) of the 100 MiB bundle, so that only the
+# volume of logs differs: peak RSS must not grow with it.
+BIG="${SIZES[${#SIZES[@]}-1]}"
+LOGS_ONLY=""
+if [ "$BIG" != 100MiB ] && [ "$BIG" != 1MB ]; then LOGS_ONLY="$(bundle "$BIG" 1 100MiB)"; fi
 MULTI=()
 for seed in 1 2 3 4 5 6 7 8; do MULTI+=("$(bundle 100MiB "$seed")"); done
 mkdir -p "$WORK/emptyrules"
@@ -204,6 +209,13 @@ for s in "${SIZES[@]}"; do
   grep -c '' "$WORK/grep.out" > "$WORK/grepcount-$s" || true
   cp "$WORK/out/report.json" "$WORK/report-$s.json"
 done
+if [ -n "$LOGS_ONLY" ]; then
+  for ((r = 1; r <= RUNS; r++)); do
+    echo "  $BIG of logs, 100 MiB cluster, run $r/$RUNS" >&2
+    run analyze-logs bash -c 'analyze_all "$0"' "$LOGS_ONLY"
+    run pigz-logs bash -c 'floor "$0"' "$LOGS_ONLY"
+  done
+fi
 for ((r = 1; r <= RUNS; r++)); do
   echo "  8 bundles run $r/$RUNS" >&2
   # One core: the whole process (reader, scanner and analysis threads) pinned to CPU 0.
@@ -238,6 +250,12 @@ for s in "${SIZES[@]}"; do
   a=$(median "analyze-$s" 3); p=$(median "pigz-$s" 3); x=$(median "xgrep-$s" 3); n=$(median "norules-$s" 3)
   printf '%-7s %9s %9s %9s %9s | %10s %12s\n' "$s" "$a" "$n" "$p" "$x" "$(ratio "$a" "$p")" "$(ratio "$x" "$a")"
 done
+if [ -n "$LOGS_ONLY" ]; then
+  echo
+  echo "$BIG bundle whose cluster (namespaces, pods, objects) is that of the 100 MiB bundle, the rest logs:" \
+    "analyze $(median analyze-logs 1) s, pigz -dc $(median pigz-logs 1) s ($(ratio "$(median analyze-logs 1)" "$(median pigz-logs 1)")x);" \
+    "peak RSS $(mib "$(median analyze-logs 2)") MiB (100 MiB bundle: $(mib "$(median analyze-100MiB 2)") MiB)"
+fi
 m1=$(median multi-1 1); mn=$(median multi-n 1)
 echo
 echo "8 x 100 MiB bundles in one invocation (--format json): one core (taskset -c 0, --jobs 1) ${m1} s, all $(nproc) cores ${mn} s;" \
@@ -269,6 +287,11 @@ for s in "${SIZES[@]}"; do
   [ "$s" = 1MB ] && continue
   check "$s peak RSS MiB" "$(mib "$(median "analyze-$s" 2)")" "<=" 150
 done
+if [ -n "$LOGS_ONLY" ] && [ -s "$WORK/analyze-100MiB" ]; then
+  # Flat: the logs of a bundle 20 times bigger cost at most 10% more memory.
+  check "peak RSS, $BIG of logs / 100 MiB (same cluster)" \
+    "$(ratio "$(median analyze-logs 2)" "$(median analyze-100MiB 2)")" "<=" 1.1
+fi
 [ -s "$WORK/analyze-1MB" ] && check "1 MB end to end, s" "$(median analyze-1MB 1)" "<=" 0.15
 check "8 bundles, $(nproc) cores vs 1 core throughput" "$(ratio "$m1" "$mn")" ">=" 1.8
 exit $status
