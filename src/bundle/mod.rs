@@ -166,7 +166,26 @@ where
         path: path.display().to_string(),
         source,
     })?;
+    let file = ProgressReader { inner: file };
     read_archive(&path.display().to_string(), file, meta.len(), limits, visit)
+}
+
+/// Bytes of bundle archive files read so far by this process, over every
+/// bundle (each archive is read once, front to back): the command line's
+/// progress bar compares it with the archives' total size.
+pub static ARCHIVE_BYTES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Adds what it reads to [`ARCHIVE_BYTES_READ`].
+struct ProgressReader<R> {
+    inner: R,
+}
+
+impl<R: Read> Read for ProgressReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        ARCHIVE_BYTES_READ.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Reads a tar or tar.gz stream (sniffed from its first bytes); `name` is used in errors.
@@ -892,6 +911,35 @@ fn join_link(link_path: &str, target: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn archive_reads_advance_the_progress_counter() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("b.tar.gz");
+        {
+            let file = File::create(&path).expect("create");
+            let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+            let mut tar = tar::Builder::new(gz);
+            let body = "I0101 00:00:00.000000 1 x.go:1] hello\n".repeat(20_000);
+            let mut header = tar::Header::new_gnu();
+            header.set_size(body.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, "b/logs/x.log", body.as_bytes())
+                .expect("append");
+            tar.into_inner().expect("tar").finish().expect("gzip");
+        }
+        let size = std::fs::metadata(&path).expect("meta").len();
+        let before = ARCHIVE_BYTES_READ.load(std::sync::atomic::Ordering::Relaxed);
+        let listing = read_bundle(&path, &Limits::default(), |_, r| {
+            io::copy(r, &mut io::sink()).map(|_| ())
+        })
+        .expect("read");
+        assert_eq!(listing.files.len(), 1);
+        let after = ARCHIVE_BYTES_READ.load(std::sync::atomic::Ordering::Relaxed);
+        // Other tests read archives at the same time: at least this one's bytes were added.
+        assert!(after - before >= size, "{} < {size}", after - before);
+    }
 
     #[test]
     fn normalizes_and_rejects_escaping_paths() {

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ use rayon::ThreadPool;
 use serde::Serialize;
 use walkdir::WalkDir;
 
+use crate::bundle::ARCHIVE_BYTES_READ;
 use crate::report::Report;
 use crate::report::text::sanitize;
 use crate::rules::Severity;
@@ -134,7 +136,7 @@ where
 {
     // Started but not yet written: bounds the results held for reordering.
     let window = pool.current_num_threads().max(1) * 2;
-    let mut progress = Progress::new(queue.len());
+    let mut progress = Progress::new(queue);
     let (tx, rx) = mpsc::channel();
     let work = &work;
     pool.in_place_scope_fifo(|scope| {
@@ -184,46 +186,91 @@ fn analyze_one<T>(input: &Input, work: &impl Fn(&Path) -> Result<T, String>) -> 
     }
 }
 
-/// The progress bar: only when stderr is a terminal and there are several
-/// bundles; hidden until the queue has run for [`PROGRESS_DELAY`].
+/// The progress bar: only when stderr is a terminal, and there are several
+/// bundles or the one bundle is an archive; hidden until the queue has run for
+/// [`PROGRESS_DELAY`]. With archives it counts their bytes as they are read
+/// (a single 2 GiB bundle moves too), else bundles done.
 struct Progress {
     bar: Option<ProgressBar>,
     reveal_at: Option<Instant>,
+    /// Total size of the archives in the queue (0: count bundles instead).
+    total_bytes: u64,
+    /// [`ARCHIVE_BYTES_READ`] when the queue started.
+    bytes_at_start: u64,
+    total: usize,
+    done: usize,
+    /// The bundle the ordered output waits for.
+    waiting: String,
 }
 
+/// How often the bar takes the bytes read so far.
+const PROGRESS_TICK: Duration = Duration::from_millis(150);
+
 impl Progress {
-    fn new(total: usize) -> Self {
-        if total < 2 || !std::io::stderr().is_terminal() {
-            return Progress {
-                bar: None,
-                reveal_at: None,
-            };
+    fn new(queue: &[Input]) -> Self {
+        let total = queue.len();
+        let total_bytes: u64 = queue
+            .iter()
+            .filter_map(|input| match input {
+                Input::Bundle(path) => std::fs::metadata(path).ok().filter(|m| m.is_file()),
+                Input::Unsearchable { .. } => None,
+            })
+            .map(|m| m.len())
+            .sum();
+        let mut progress = Progress {
+            bar: None,
+            reveal_at: None,
+            total_bytes,
+            bytes_at_start: ARCHIVE_BYTES_READ.load(Ordering::Relaxed),
+            total,
+            done: 0,
+            waiting: String::new(),
+        };
+        if (total < 2 && total_bytes == 0) || !std::io::stderr().is_terminal() {
+            return progress;
         }
-        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} bundles, ETA {eta}  {wide_msg}",
-        ) {
+        let (len, template) = if total_bytes > 0 {
+            (
+                total_bytes,
+                "{spinner} [{elapsed_precise}] {bar:30} {binary_bytes}/{binary_total_bytes}, ETA {eta}  {wide_msg}",
+            )
+        } else {
+            (
+                total as u64,
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} bundles, ETA {eta}  {wide_msg}",
+            )
+        };
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style);
         }
-        Progress {
-            bar: Some(bar),
-            reveal_at: Some(Instant::now() + PROGRESS_DELAY),
-        }
+        progress.bar = Some(bar);
+        progress.reveal_at = Some(Instant::now() + PROGRESS_DELAY);
+        progress
     }
 
-    /// Waits for the next finished bundle, showing the bar once the delay is over.
+    /// Waits for the next finished bundle; meanwhile shows the bar once the
+    /// delay is over and moves it with the bytes read.
     fn recv<M>(&mut self, rx: &Receiver<M>) -> anyhow::Result<M> {
-        if let Some(at) = self.reveal_at {
-            match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+        if self.bar.is_none() {
+            return rx
+                .recv()
+                .map_err(|_| anyhow::anyhow!("the analysis threads stopped unexpectedly"));
+        }
+        loop {
+            match rx.recv_timeout(PROGRESS_TICK) {
                 Ok(message) => return Ok(message),
-                Err(RecvTimeoutError::Timeout) => self.reveal(),
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.reveal_at.is_some_and(|at| Instant::now() >= at) {
+                        self.reveal();
+                    }
+                    self.tick();
+                }
                 Err(RecvTimeoutError::Disconnected) => {
                     anyhow::bail!("the analysis threads stopped unexpectedly")
                 }
             }
         }
-        rx.recv()
-            .map_err(|_| anyhow::anyhow!("the analysis threads stopped unexpectedly"))
     }
 
     fn reveal(&mut self) {
@@ -234,21 +281,50 @@ impl Progress {
         }
     }
 
-    fn one_done(&self) {
+    /// Moves a byte-counting bar to the bytes read so far.
+    fn tick(&self) {
+        if let (Some(bar), true) = (&self.bar, self.total_bytes > 0) {
+            let read = ARCHIVE_BYTES_READ
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.bytes_at_start);
+            bar.set_position(read.min(self.total_bytes));
+        }
+    }
+
+    fn one_done(&mut self) {
+        self.done += 1;
         if let Some(bar) = &self.bar {
-            bar.inc(1);
+            if self.total_bytes == 0 {
+                bar.inc(1);
+            }
+            self.tick();
+            self.show_message();
+        }
+    }
+
+    fn show_message(&self) {
+        if let Some(bar) = &self.bar {
+            if self.total_bytes > 0 && self.total > 1 {
+                bar.set_message(format!(
+                    "{}/{} bundles  {}",
+                    self.done, self.total, self.waiting
+                ));
+            } else {
+                bar.set_message(self.waiting.clone());
+            }
         }
     }
 
     /// Names the bundle the ordered output is waiting for.
-    fn waiting_on(&self, input: Option<&Input>) {
-        if let (Some(bar), Some(input)) = (&self.bar, input) {
+    fn waiting_on(&mut self, input: Option<&Input>) {
+        if let (Some(_), Some(input)) = (&self.bar, input) {
             let path = input.path();
             let name = path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            bar.set_message(sanitize(&name));
+            self.waiting = sanitize(&name);
+            self.show_message();
         }
     }
 
