@@ -10,7 +10,7 @@
 //! pods, events, services, endpoints and deployments, and mostly container logs
 //! `cluster-resources/pods/logs/<ns>/<pod>/<container>.log` (klog, JSON, ingress-nginx, CoreDNS,
 //! Envoy access lines, timestamps increasing). `--failures N` places N real failure lines, taken
-//! verbatim from the `metrics-server-log` evidence of `../shared/signatures/metrics-server.yaml`,
+//! verbatim from the `metrics-server-log` evidence of the failure catalogue (`tests/catalogue/metrics-server.yaml`),
 //! spread through the metrics-server pod's log; `--failures 0` gives a healthy bundle.
 //!
 //! The output depends only on the arguments (PRNG seeded with `--seed`, fixed mtimes, gzip
@@ -39,7 +39,8 @@ const USAGE: &str = "usage: gen_bundle --size SIZE --out PATH [--seed N] [--fail
                    of --size is logs. Default: --size (bigger bundles come from bigger clusters)
   --failures N     metrics-server failure lines (verbatim evidence) in the metrics-server log; default 20
   --failure-ids    only evidence of these signature ids (comma-separated)
-  --signatures     signature catalogue; default ../shared/signatures/metrics-server.yaml
+  --signatures     signature catalogue; default tests/catalogue/metrics-server.yaml (the
+                   repository's copy of the failure catalogue)
   --level          gzip level, default 6 (the level of Go's gzip, which troubleshoot uses)";
 
 fn main() {
@@ -89,7 +90,7 @@ fn parse_args() -> Result<Args, String> {
     let mut failure_ids = None;
     let mut signatures = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/signatures/metrics-server.yaml"
+        "/tests/catalogue/metrics-server.yaml"
     ));
     let mut level = 6u32;
     let mut it = std::env::args().skip(1);

@@ -38,6 +38,17 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
 die() { echo "bench.sh: $*" >&2; exit 3; }
+# On a fresh Debian/Ubuntu machine, install the measuring tools when run as root (else say what to install).
+pkgs=""
+command -v pigz >/dev/null 2>&1 || pkgs="$pkgs pigz"
+[ -x /usr/bin/time ] || pkgs="$pkgs time"
+command -v taskset >/dev/null 2>&1 || pkgs="$pkgs util-linux"
+if [ -n "$pkgs" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing:$pkgs" >&2
+  # shellcheck disable=SC2086
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null) \
+    || echo "bench.sh: could not install:$pkgs" >&2
+fi
 need() { command -v "$1" >/dev/null 2>&1 || die "required tool '$1' not found: $2"; }
 need pigz "install it (Debian/Ubuntu: apt-get install -y pigz)"
 need perl "needed to translate the rules' regexes to grep -E syntax"
@@ -135,7 +146,7 @@ NGREP=$(wc -l < "$WORK/patterns.ere")
 DROPPED="$(paste -sd' ' "$WORK/patterns.dropped" 2>/dev/null || true)"
 
 # --- bundles ------------------------------------------------------------------------------
-GEN_KEY="$( (cat examples/gen_bundle.rs; ls ../shared/signatures/metrics-server.yaml 2>/dev/null && cat ../shared/signatures/metrics-server.yaml) | cksum | cut -d' ' -f1)"
+GEN_KEY="$(cat examples/gen_bundle.rs tests/catalogue/metrics-server.yaml | cksum | cut -d' ' -f1)"
 bundle() { # size seed [cluster-size] -> path (generated once, cached)
   local f="$CACHE/bundle-$1${3:+-c$3}-s$2-f20-$GEN_KEY.tgz"
   if [ ! -s "$f" ]; then
