@@ -384,6 +384,8 @@ struct Emitter<'a> {
     hit: bool,
     /// A bundle could not be read.
     failed: bool,
+    /// Language of the queue summary.
+    lang: String,
 }
 
 impl<'a> Emitter<'a> {
@@ -406,6 +408,7 @@ impl<'a> Emitter<'a> {
         let json_lines = matches!(target, Target::Stdout(Format::Json)) && (total > 1 || recursive);
         Ok(Emitter {
             args,
+            lang: options(args, Limits::default()).lang,
             templates: args
                 .templates
                 .clone()
@@ -500,7 +503,9 @@ impl<'a> Emitter<'a> {
                 let mut stdout = std::io::stdout().lock();
                 if print {
                     writeln!(stdout)?;
-                    stdout.write_all(queue::render_text(summary, color_stdout()).as_bytes())?;
+                    stdout.write_all(
+                        queue::render_text(summary, &self.lang, color_stdout()).as_bytes(),
+                    )?;
                 }
                 writeln!(stdout, "wrote {}", target.display())?;
             }
@@ -509,14 +514,18 @@ impl<'a> Emitter<'a> {
                 if self.printed > 0 {
                     writeln!(stdout)?;
                 }
-                stdout.write_all(queue::render_text(summary, color_stdout()).as_bytes())?;
+                stdout.write_all(
+                    queue::render_text(summary, &self.lang, color_stdout()).as_bytes(),
+                )?;
             }
             Target::Stdout(_) if print => {
                 let mut stderr = std::io::stderr().lock();
                 if self.failed {
                     writeln!(stderr)?;
                 }
-                stderr.write_all(queue::render_text(summary, color_stderr()).as_bytes())?;
+                stderr.write_all(
+                    queue::render_text(summary, &self.lang, color_stderr()).as_bytes(),
+                )?;
             }
             Target::Stdout(_) => {}
         }

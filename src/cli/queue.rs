@@ -483,10 +483,12 @@ impl Tally {
     }
 }
 
-/// The summary for a terminal: counts, a table of root causes, the healthy
-/// and the unreadable bundles. Colored with ANSI escapes when `color` is set;
-/// bundle text is sanitized.
-pub fn render_text(s: &Summary, color: bool) -> String {
+/// The summary for a terminal, in `lang`: counts, a table of root causes, the
+/// healthy and the unreadable bundles. Colored with ANSI escapes when `color`
+/// is set; bundle text is sanitized.
+pub fn render_text(s: &Summary, lang: &str, color: bool) -> String {
+    let t = crate::report::strings(lang);
+    let tr = |key: &str| t.get(key).copied().unwrap_or_default();
     let paint = |code: &str, text: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -497,34 +499,44 @@ pub fn render_text(s: &Summary, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} {} bundles: {} with a finding at warning or above, {} healthy, {} unreadable",
-        paint("1", "Queue:"),
+        "{} {} {}: {} {}, {} {}, {} {}",
+        paint("1", tr("queue")),
         s.bundles,
+        tr("queue_bundles"),
         s.per_bundle.len() - s.healthy.len(),
+        tr("queue_with_findings"),
         s.healthy.len(),
+        tr("queue_healthy"),
         s.failed.len(),
+        tr("queue_unreadable"),
     );
     out.push('\n');
     if s.root_causes.is_empty() {
-        let _ = writeln!(out, "No root cause found in any bundle.");
+        let _ = writeln!(out, "{}", tr("queue_no_root_cause"));
     } else {
-        let id_width = s
-            .root_causes
-            .iter()
-            .map(|c| c.id.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max("ROOT CAUSE".len());
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(
-                "1",
-                &format!("BUNDLES  SEVERITY  {:id_width$}  TITLE", "ROOT CAUSE")
-            )
+        let count_header = tr("queue_col_bundles");
+        let severity_header = tr("queue_col_severity");
+        let id_header = tr("queue_col_root_cause");
+        let count_width = column_width([count_header], 7, usize::MAX);
+        let severity_width = column_width([severity_header], 8, usize::MAX);
+        let id_width = column_width(
+            s.root_causes
+                .iter()
+                .map(|c| c.id.as_str())
+                .chain([id_header]),
+            0,
+            usize::MAX,
         );
+        let header = format!(
+            "{}  {}  {}  {}",
+            pad(count_header, count_width),
+            pad(severity_header, severity_width),
+            pad(id_header, id_width),
+            tr("queue_col_title")
+        );
+        let _ = writeln!(out, "{}", paint("1", &header));
         for c in &s.root_causes {
-            let severity = format!("{:8}", c.severity.as_str());
+            let severity = pad(c.severity.as_str(), severity_width);
             let severity = match c.severity {
                 Severity::Critical => paint("1;31", &severity),
                 Severity::Warning => paint("1;33", &severity),
@@ -532,42 +544,62 @@ pub fn render_text(s: &Summary, color: bool) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:>7}  {severity}  {:id_width$}  {}",
+                "{:>count_width$}  {severity}  {}  {}",
                 c.bundles.len(),
-                sanitize(&c.id),
+                pad(&sanitize(&c.id), id_width),
                 sanitize(&c.title),
             );
         }
     }
     if !s.healthy.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            paint("1", "Healthy (no finding at warning or above):")
-        );
+        let _ = writeln!(out, "\n{}", paint("1", tr("queue_healthy_heading")));
         for path in &s.healthy {
             let _ = writeln!(out, "  {}", sanitize(path));
         }
     }
     if !s.failed.is_empty() {
-        let _ = writeln!(out, "\n{}", paint("1;31", "Unreadable:"));
-        let width = s
-            .failed
-            .iter()
-            .map(|f| f.path.chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(60);
+        let _ = writeln!(out, "\n{}", paint("1;31", tr("queue_unreadable_heading")));
+        let width = column_width(s.failed.iter().map(|f| f.path.as_str()), 0, 60);
         for f in &s.failed {
             let _ = writeln!(
                 out,
-                "  {:width$}  {}",
-                sanitize(&f.path),
+                "  {}  {}",
+                pad(&sanitize(&f.path), width),
                 sanitize(&one_line_reason(&f.path, &f.error)),
             );
         }
     }
     out
+}
+
+/// Display width of the widest of `cells` (counting a CJK character as two
+/// columns), at least `min`, at most `max`.
+fn column_width<'a>(cells: impl IntoIterator<Item = &'a str>, min: usize, max: usize) -> usize {
+    cells
+        .into_iter()
+        .map(display_width)
+        .max()
+        .unwrap_or(0)
+        .max(min)
+        .min(max)
+}
+
+/// `text` padded with spaces to `width` display columns.
+fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(display_width(text));
+    format!("{text}{}", " ".repeat(fill))
+}
+
+/// Terminal columns of `text`: two for CJK and fullwidth characters, one for the rest.
+fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| {
+            let wide = matches!(u32::from(c),
+                0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+            if wide { 2 } else { 1 }
+        })
+        .sum()
 }
 
 /// The error on one line, without the path it starts with (printed beside it).
@@ -591,6 +623,49 @@ mod tests {
         for name in ["a.gz", "a.zip", "tgz", "a.tar.bz2", "notes.txt"] {
             assert!(!is_archive_name(name.as_ref()), "{name}");
         }
+    }
+
+    #[test]
+    fn the_summary_speaks_the_report_language_and_aligns_wide_characters() {
+        let summary = Summary {
+            schema_version: QUEUE_SCHEMA_VERSION,
+            bundles: 2,
+            failed: vec![Failure {
+                path: "q/bad.tgz".into(),
+                error: "q/bad.tgz: not an archive".into(),
+            }],
+            root_causes: vec![RootCause {
+                id: "apiservice-discovery-timeout".into(),
+                title: "标题".into(),
+                severity: Severity::Critical,
+                bundles: vec!["q/a.tgz".into()],
+            }],
+            healthy: Vec::new(),
+            per_bundle: Vec::new(),
+        };
+        let en = render_text(&summary, "en", false);
+        assert!(en.contains("Queue: 2 bundles"), "{en}");
+        assert!(en.contains("Unreadable:"), "{en}");
+        let zh = render_text(&summary, "zh", false);
+        assert!(
+            zh.contains("队列") && zh.contains("无法读取") && zh.contains("根因"),
+            "{zh}"
+        );
+        // The rule id starts in the same terminal column in the header and the row.
+        let lines: Vec<&str> = zh.lines().collect();
+        let header = lines.iter().find(|l| l.contains("根因")).expect("header");
+        let row = lines
+            .iter()
+            .find(|l| l.contains("apiservice-discovery-timeout"))
+            .expect("row");
+        let column_of =
+            |line: &str, needle: &str| line.find(needle).map(|i| display_width(&line[..i]));
+        assert_eq!(
+            column_of(header, "根因"),
+            column_of(row, "apiservice-discovery-timeout")
+        );
+        assert!(!zh.contains('\x1b'));
+        assert!(render_text(&summary, "en", true).contains("\x1b[1;31m"));
     }
 
     #[test]

@@ -599,6 +599,30 @@ pub fn strings(lang: &str) -> BTreeMap<&'static str, &'static str> {
         ("time", "Time", "时间"),
         ("rules_used", "Rules", "规则"),
         ("generated", "Generated", "生成时间"),
+        ("queue", "Queue:", "队列："),
+        ("queue_bundles", "bundles", "个包"),
+        (
+            "queue_with_findings",
+            "with a finding at warning or above",
+            "有 warning 及以上的问题",
+        ),
+        ("queue_healthy", "healthy", "健康"),
+        ("queue_unreadable", "unreadable", "无法读取"),
+        (
+            "queue_no_root_cause",
+            "No root cause found in any bundle.",
+            "所有包中都没有找到根因。",
+        ),
+        ("queue_col_bundles", "BUNDLES", "包数"),
+        ("queue_col_severity", "SEVERITY", "级别"),
+        ("queue_col_root_cause", "ROOT CAUSE", "根因"),
+        ("queue_col_title", "TITLE", "标题"),
+        (
+            "queue_healthy_heading",
+            "Healthy (no finding at warning or above):",
+            "健康（没有 warning 及以上的问题）：",
+        ),
+        ("queue_unreadable_heading", "Unreadable:", "无法读取："),
     ];
     pairs
         .iter()
