@@ -1053,6 +1053,49 @@ mod prefilter_tests {
     }
 
     #[test]
+    fn random_logs_scan_like_the_reference() {
+        let sources = [
+            r"x509: bad",
+            r"refused|timeout",
+            r"ab\d",
+            // No literal: checked block by block.
+            r"[xy]\d{2}",
+        ];
+        let alphabet: &[&[u8]] = &[
+            b"x509: bad",
+            b"refused",
+            b"timeout",
+            b"ab1",
+            b"y42",
+            b"a",
+            b" ",
+            b"\n",
+            b"\n",
+            b"\r\n",
+            b"\xff\xfe",
+            b"ab",
+            b"x5",
+            b"=== ",
+        ];
+        let mut state: u64 = 42;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for _ in 0..300 {
+            let mut text = Vec::new();
+            for _ in 0..next(200) {
+                text.extend_from_slice(alphabet[next(alphabet.len() as u64) as usize]);
+            }
+            let max_line = 1 + next(40) as usize;
+            let step = 1 + next(64) as usize;
+            check_against_reference(&text, &sources, max_line, step);
+        }
+    }
+
+    #[test]
     fn block_scan_equals_the_line_by_line_reference() {
         let sources = [
             r"x509: certificate signed by unknown authority",
