@@ -774,11 +774,11 @@ fn recursive_queue_gives_ordered_json_lines_and_a_summary_on_stderr() {
     };
     assert_eq!(
         row("apiservice-discovery-timeout"),
-        "2 critical apiservice-discovery-timeout"
+        "2 CRITICAL apiservice-discovery-timeout"
     );
     assert_eq!(
         row("kubelet-x509-no-ip-sans"),
-        "1 info kubelet-x509-no-ip-sans"
+        "1 INFO kubelet-x509-no-ip-sans"
     );
     assert!(
         !err.contains(" missing-endpoints "),

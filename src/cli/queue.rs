@@ -27,7 +27,7 @@ use walkdir::WalkDir;
 
 use crate::bundle::ARCHIVE_BYTES_READ;
 use crate::report::Report;
-use crate::report::text::sanitize;
+use crate::report::text::{display_width, sanitize, severity_label};
 use crate::rules::Severity;
 
 /// Version of `queue.json`'s schema; bumped only on incompatible changes.
@@ -536,7 +536,7 @@ pub fn render_text(s: &Summary, lang: &str, color: bool) -> String {
         );
         let _ = writeln!(out, "{}", paint("1", &header));
         for c in &s.root_causes {
-            let severity = pad(c.severity.as_str(), severity_width);
+            let severity = pad(&severity_label(c.severity, &t), severity_width);
             let severity = match c.severity {
                 Severity::Critical => paint("1;31", &severity),
                 Severity::Warning => paint("1;33", &severity),
@@ -588,18 +588,6 @@ fn column_width<'a>(cells: impl IntoIterator<Item = &'a str>, min: usize, max: u
 fn pad(text: &str, width: usize) -> String {
     let fill = width.saturating_sub(display_width(text));
     format!("{text}{}", " ".repeat(fill))
-}
-
-/// Terminal columns of `text`: two for CJK and fullwidth characters, one for the rest.
-fn display_width(text: &str) -> usize {
-    text.chars()
-        .map(|c| {
-            let wide = matches!(u32::from(c),
-                0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
-            if wide { 2 } else { 1 }
-        })
-        .sum()
 }
 
 /// The error on one line, without the path it starts with (printed beside it).

@@ -599,6 +599,9 @@ pub fn strings(lang: &str) -> BTreeMap<&'static str, &'static str> {
         ("time", "Time", "时间"),
         ("rules_used", "Rules", "规则"),
         ("generated", "Generated", "生成时间"),
+        ("sev_critical", "CRITICAL", "严重"),
+        ("sev_warning", "WARNING", "警告"),
+        ("sev_info", "INFO", "提示"),
         ("queue", "Queue:", "队列："),
         ("queue_bundles", "bundles", "个包"),
         (

@@ -19,12 +19,12 @@ impl Paint {
             text.to_string()
         }
     }
-    fn severity(&self, s: Severity) -> String {
-        let label = s.as_str().to_ascii_uppercase();
+    /// `label` (the severity's name in the report language) in the severity's color.
+    fn severity(&self, s: Severity, label: &str) -> String {
         match s {
-            Severity::Critical => self.wrap("1;31", &label),
-            Severity::Warning => self.wrap("1;33", &label),
-            Severity::Info => self.wrap("1;36", &label),
+            Severity::Critical => self.wrap("1;31", label),
+            Severity::Warning => self.wrap("1;33", label),
+            Severity::Info => self.wrap("1;36", label),
         }
     }
     fn bold(&self, text: &str) -> String {
@@ -33,6 +33,32 @@ impl Paint {
     fn dim(&self, text: &str) -> String {
         self.wrap("2", text)
     }
+}
+
+/// The name of a severity in the report language (`CRITICAL`, `严重`...).
+pub fn severity_label(
+    s: Severity,
+    t: &std::collections::BTreeMap<&'static str, &'static str>,
+) -> String {
+    let key = match s {
+        Severity::Critical => "sev_critical",
+        Severity::Warning => "sev_warning",
+        Severity::Info => "sev_info",
+    };
+    t.get(key)
+        .map_or_else(|| s.as_str().to_ascii_uppercase(), |l| (*l).to_string())
+}
+
+/// Terminal columns of `text`: two for CJK and fullwidth characters, one for the rest.
+pub fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| {
+            let wide = matches!(u32::from(c),
+                0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+            if wide { 2 } else { 1 }
+        })
+        .sum()
 }
 
 /// Removes control characters (ANSI escapes included) from bundle text; keeps newlines and tabs.
@@ -82,7 +108,7 @@ pub fn render(r: &Report, color: bool) -> String {
         let _ = writeln!(
             out,
             "{pad}{} {}  {}{}",
-            p.severity(f.severity),
+            p.severity(f.severity, &severity_label(f.severity, &t)),
             p.bold(&f.id),
             sanitize(&f.title),
             if f.symptom {
@@ -226,8 +252,14 @@ pub fn render_summary(r: &Report, color: bool) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{pad}{:>8} {}  {}  {}",
-            p.severity(f.severity),
+            "{pad}{} {}  {}  {}",
+            p.severity(f.severity, &{
+                let label = severity_label(f.severity, &t);
+                format!(
+                    "{}{label}",
+                    " ".repeat(8usize.saturating_sub(display_width(&label)))
+                )
+            }),
             p.bold(&f.id),
             sanitize(&f.title),
             p.dim(&places.join(", "))
