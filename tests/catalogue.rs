@@ -1041,7 +1041,10 @@ fn describe_failure(
         let _ = writeln!(
             out,
             "   explain:\n{}",
-            indent(&rules::explain::explain(rule, facts), "     ")
+            indent(
+                &rules::explain::explain(rule, facts, &rules.patterns),
+                "     "
+            )
         );
     }
     out

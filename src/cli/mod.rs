@@ -825,7 +825,7 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             let facts = crate::facts::collect(&bundle, &Limits::default(), &rules.patterns)?;
             print!(
                 "{}",
-                report::text::sanitize(&rules::explain::explain(rule, &facts))
+                report::text::sanitize(&rules::explain::explain(rule, &facts, &rules.patterns))
             );
             Ok(ExitCode::SUCCESS)
         }

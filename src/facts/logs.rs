@@ -220,6 +220,11 @@ impl LogPatterns {
         self.regexes.iter().map(|r| r.source.as_str())
     }
 
+    /// The compiled regex of pattern `index` (compiled now if it was not yet).
+    pub fn regex(&self, index: usize) -> Option<&regex::bytes::Regex> {
+        self.regexes.get(index).and_then(|r| r.get().ok())
+    }
+
     /// True when `source` is one of the patterns and has no literal for the prefilter.
     pub fn is_unfiltered(&self, source: &str) -> bool {
         self.unfiltered_ids

@@ -118,12 +118,14 @@ impl Hit {
 /// Read-only context of one evaluation.
 pub(crate) struct Ctx<'a> {
     pub facts: &'a FactStore,
+    /// The rules' log patterns (their compiled regexes give a log hit's captures).
+    pub patterns: &'a crate::facts::LogPatterns,
     /// Buffered files by path, each split into lines on the first excerpt taken from it.
     texts: HashMap<&'a str, (&'a str, std::sync::OnceLock<Vec<&'a str>>)>,
 }
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(facts: &'a FactStore) -> Self {
+    pub(crate) fn new(facts: &'a FactStore, patterns: &'a crate::facts::LogPatterns) -> Self {
         let texts = facts
             .texts
             .iter()
@@ -134,7 +136,11 @@ impl<'a> Ctx<'a> {
                 )
             })
             .collect();
-        Self { facts, texts }
+        Self {
+            facts,
+            patterns,
+            texts,
+        }
     }
 
     /// The lines of a buffered file starting at `line`: the line itself plus
@@ -158,7 +164,7 @@ impl<'a> Ctx<'a> {
 
 /// Evaluates every rule against the facts, rendering texts in `lang`.
 pub fn evaluate(rules: &RuleSet, facts: &FactStore, lang: &str) -> Evaluation {
-    let ctx = Ctx::new(facts);
+    let ctx = Ctx::new(facts, &rules.patterns);
     let env = crate::report::template_env();
     let mut out = Evaluation::default();
     for rule in &rules.rules {
@@ -467,6 +473,20 @@ fn captures_into(re: &regex::Regex, text: &str, vars: &mut Map<String, Json>) ->
     true
 }
 
+/// [`captures_into`] with a log pattern (a bytes regex) on a line of text.
+fn captures_into_bytes(re: &regex::bytes::Regex, text: &str, vars: &mut Map<String, Json>) -> bool {
+    let Some(caps) = re.captures(text.as_bytes()) else {
+        return false;
+    };
+    for name in re.capture_names().flatten() {
+        if let Some(m) = caps.name(name) {
+            vars.entry(name.to_string())
+                .or_insert_with(|| json!(String::from_utf8_lossy(m.as_bytes())));
+        }
+    }
+    true
+}
+
 fn number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok()
 }
@@ -717,17 +737,19 @@ fn eval_log(l: &CLog, ctx: &Ctx<'_>) -> Option<Hit> {
             if hit.evidence.len() >= MAX_EVIDENCE {
                 break;
             }
-            if let Some(re) = l.regex() {
-                captures_into(re, &m.text, &mut hit.vars);
+            // The scan's own compiled pattern: Unicode-aware over bytes, so on text it
+            // matches exactly as a `&str` regex would.
+            let regex = ctx.patterns.regex(pattern);
+            if let Some(re) = regex {
+                captures_into_bytes(re, &m.text, &mut hit.vars);
             }
             hit.evidence.push(Evidence {
                 source: log.source.clone(),
                 line: m.line,
                 excerpt: m.text.clone(),
-                matched: l
-                    .regex()
-                    .and_then(|re| re.find(&m.text))
-                    .map(|f| f.as_str().to_string()),
+                matched: regex
+                    .and_then(|re| re.find(m.text.as_bytes()))
+                    .map(|f| String::from_utf8_lossy(f.as_bytes()).into_owned()),
             });
         }
         hit.vars.entry("log".to_string()).or_insert_with(|| {

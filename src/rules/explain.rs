@@ -12,9 +12,9 @@ use crate::facts::FactStore;
 /// Most candidates described per selector.
 const MAX_SHOWN: usize = 8;
 
-/// A human-readable trace of `rule` on `facts`.
-pub fn explain(rule: &Rule, facts: &FactStore) -> String {
-    let ctx = Ctx::new(facts);
+/// A human-readable trace of `rule` on `facts` (`patterns`: the rule set's log patterns).
+pub fn explain(rule: &Rule, facts: &FactStore, patterns: &crate::facts::LogPatterns) -> String {
+    let ctx = Ctx::new(facts, patterns);
     let mut out = String::new();
     let fired = eval(&rule.matcher, &ctx).is_some();
     let _ = writeln!(
