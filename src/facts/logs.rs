@@ -6,11 +6,12 @@
 //! [`LogFile`] per container.
 //!
 //! Speed: every pattern is reduced to a set of literals, one of which any
-//! match must contain (its rarest required piece, see [`required_literals`]).
+//! match must contain (its longest required pieces, see [`required_literals`]).
 //! One Aho-Corasick search over a block of lines finds the few lines holding
-//! one of those literals, and only those lines are run through the `RegexSet`.
-//! Patterns with no usable literal are checked per block with a multi-line
-//! set; only a block they hit is searched line by line.
+//! one of those literals; on such a line only the patterns that own the
+//! literals found run, each compiled on first use. Patterns with no usable
+//! literal are checked per block with a multi-line set; only a block they hit
+//! is searched line by line.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
