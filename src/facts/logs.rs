@@ -291,30 +291,7 @@ fn exact_strings(hir: &Hir) -> Option<Vec<Vec<u8>>> {
         HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
         HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
         HirKind::Capture(cap) => exact_strings(&cap.sub),
-        HirKind::Class(Class::Unicode(class)) => {
-            let mut out = Vec::new();
-            for range in class.iter() {
-                for c in range.start()..=range.end() {
-                    if out.len() == 4 {
-                        return None;
-                    }
-                    out.push(c.to_string().into_bytes());
-                }
-            }
-            Some(out)
-        }
-        HirKind::Class(Class::Bytes(class)) => {
-            let mut out = Vec::new();
-            for range in class.iter() {
-                for b in range.start()..=range.end() {
-                    if out.len() == 4 {
-                        return None;
-                    }
-                    out.push(vec![b]);
-                }
-            }
-            Some(out)
-        }
+        HirKind::Class(class) => small_class(class),
         HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
             let mut set = exact_strings(&rep.sub)?;
             set.push(Vec::new());
@@ -340,6 +317,25 @@ fn exact_strings(hir: &Hir) -> Option<Vec<Vec<u8>>> {
         }
         HirKind::Repetition(_) => None,
     }
+}
+
+/// The members of a class of at most four characters or bytes (`[Mm]`, `(?i:k)`).
+fn small_class(class: &Class) -> Option<Vec<Vec<u8>>> {
+    let members: Vec<Vec<u8>> = match class {
+        Class::Unicode(c) => c
+            .iter()
+            .flat_map(|r| r.start()..=r.end())
+            .take(5)
+            .map(|c| c.to_string().into_bytes())
+            .collect(),
+        Class::Bytes(c) => c
+            .iter()
+            .flat_map(|r| r.start()..=r.end())
+            .take(5)
+            .map(|b| vec![b])
+            .collect(),
+    };
+    (members.len() <= 4).then_some(members)
 }
 
 /// Every `a` followed by every `b`, when there are at most [`MAX_SET`].
