@@ -1005,6 +1005,19 @@ impl LogGen<'_> {
     fn tick(&mut self) {
         self.t_us += self.rng.below(2 * self.step_us + 1);
     }
+    /// The body of a kube-apiserver `httplog.go` line: a GET of `uri` by `ua` taking `lat` µs.
+    fn httplog_line(&mut self, out: &mut Vec<u8>, uri: &str, ua: &str, lat: u64) {
+        let _ = writeln!(
+            out,
+            "\"HTTP\" verb=\"GET\" URI=\"{uri}\" latency=\"{}.{:03}ms\" userAgent=\"{ua}\" audit-ID=\"{}\" srcIP=\"{}:{}\" resp=200",
+            lat / 1000,
+            lat % 1000,
+            self.rng.uuid(),
+            self.c.nodes[0].ip,
+            self.rng.range(30_000, 60_000)
+        );
+    }
+
     fn klog_prefix(&mut self, out: &mut Vec<u8>, sev: char, file: &str, line: u64) {
         let t = tm(self.t_us);
         let _ = write!(
@@ -1047,14 +1060,11 @@ impl LogGen<'_> {
             0..=17 => {
                 self.klog_prefix(out, 'I', "httplog.go", 132);
                 let lat = self.rng.range(200, 90_000);
-                let _ = writeln!(
+                self.httplog_line(
                     out,
-                    "\"HTTP\" verb=\"GET\" URI=\"/apis/apps/v1/namespaces/{pns}/deployments/{app}\" latency=\"{}.{:03}ms\" userAgent=\"kube-controller-manager/v1.29.4 (linux/amd64) kubernetes/55019c8/system:serviceaccount:kube-system:deployment-controller\" audit-ID=\"{}\" srcIP=\"{}:{}\" resp=200",
-                    lat / 1000,
-                    lat % 1000,
-                    self.rng.uuid(),
-                    self.c.nodes[0].ip,
-                    self.rng.range(30_000, 60_000)
+                    &format!("/apis/apps/v1/namespaces/{pns}/deployments/{app}"),
+                    "kube-controller-manager/v1.29.4 (linux/amd64) kubernetes/55019c8/system:serviceaccount:kube-system:deployment-controller",
+                    lat,
                 );
             }
             18..=33 => {
@@ -1218,15 +1228,7 @@ impl LogGen<'_> {
                     ("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods", "kube-controller-manager/v1.29.4 (linux/amd64) kubernetes/55019c8/system:serviceaccount:kube-system:horizontal-pod-autoscaler"),
                 ]);
                 let lat = self.rng.range(300, 20_000);
-                let _ = writeln!(
-                    out,
-                    "\"HTTP\" verb=\"GET\" URI=\"{uri}\" latency=\"{}.{:03}ms\" userAgent=\"{ua}\" audit-ID=\"{}\" srcIP=\"{}:{}\" resp=200",
-                    lat / 1000,
-                    lat % 1000,
-                    self.rng.uuid(),
-                    self.c.nodes[0].ip,
-                    self.rng.range(30_000, 60_000)
-                );
+                self.httplog_line(out, uri, ua, lat);
             }
         }
     }
